@@ -1,0 +1,162 @@
+"""The engine: one object that wires the store, ingestion and search together.
+
+Every face (CLI, workstation, HTTP, MCP) holds one :class:`Engine` and calls
+its methods; validation of what crosses the boundary happens here, once.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Callable, Sequence
+
+from peewee import fn
+
+from .config import Settings
+from .errors import NotFound, ValidationError
+from .ingest.files import Scope, resolve_scope, source_scope
+from .ingest.pipeline import Ingester, IngestReport
+from .locks import holder, is_locked
+from .search.embedding import Embedder
+from .search.retrieval import Hit, RetrievalRequest, Retriever
+from .search.vectors import ChunkVectors, chunks_version
+from .store import DB_FILENAME, SCHEMA_VERSION, Chunk, Document, Project, ProjectAlias, open_database
+
+Progress = Callable[[int, int, str], None]
+MAX_TOP_K = 200
+
+
+class Engine:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.data_dir = settings.data_dir
+        self.embedder = Embedder(settings.embedding.model, settings.embedding.allow_download)
+        self.db = open_database(settings.data_dir)
+        self.vectors = ChunkVectors(settings.data_dir, self.embedder, settings.index)
+        self.retriever = Retriever(self.db, self.vectors, settings.retrieval)
+        self.ingester = Ingester(self.db, settings, self.vectors)
+
+    # ----------------------------------------------------------------- names
+    def known_projects(self) -> set[str]:
+        registered = {p.id for p in Project.select(Project.id)}
+        documented = {row[0] for row in Document.select(Document.project).distinct().tuples() if row[0]}
+        return registered | documented
+
+    def resolve_project(self, name: str | None) -> str | None:
+        """Alias or id -> canonical project id; ``None``/blank stays ``None``."""
+        if name is None or not str(name).strip():
+            return None
+        wanted = str(name).strip().lower()
+        alias = ProjectAlias.get_or_none(fn.LOWER(ProjectAlias.alias) == wanted)
+        if alias is not None:
+            return alias.project_id
+        for project in self.known_projects():
+            if project.lower() == wanted:
+                return project
+        raise NotFound(f"unknown project: {name}")
+
+    def project_names(self, project: str) -> list[str]:
+        return [project, *(a.alias for a in ProjectAlias.select().where(ProjectAlias.project == project))]
+
+    # ------------------------------------------------------------- ingestion
+    def scope_for(self, path: str | Path | None) -> list[Scope]:
+        sources = self.settings.configured_sources()
+        if path is None or str(path).strip() == "":
+            if not sources:
+                raise ValidationError("no sources are configured: set sources.vault (or --vault)")
+            return [source_scope(name, root) for name, root in sources.items()]
+        return [resolve_scope(path, sources)]
+
+    def ingest(self, path: str | Path | None = None, *, project: str | None = None,
+               purge_deleted: bool = False, progress: Progress | None = None,
+               cancelled: Callable[[], bool] | None = None) -> IngestReport:
+        """Ingest a path inside a source (or every source); incremental by content hash."""
+        if project is not None and str(project).strip():
+            project = self.resolve_project_or_new(project)
+        else:
+            project = None
+        scopes = self.scope_for(path)
+        report = IngestReport()
+        for scope in scopes:
+            report.merge(self.ingester.run(scope, project=project, purge_deleted=purge_deleted,
+                                           progress=progress, cancelled=cancelled))
+        return report
+
+    def resolve_project_or_new(self, name: str) -> str:
+        """For ingestion: a known name resolves; a new one must be a valid slug."""
+        try:
+            return self.resolve_project(name) or ""
+        except NotFound:
+            slug = str(name).strip()
+            if not _is_slug(slug):
+                raise ValidationError(
+                    f"invalid project id {name!r}: use lowercase letters, digits and dashes") from None
+            return slug
+
+    # -------------------------------------------------------------- retrieval
+    def query(self, prompt: str, top_k: int | None = None, *, project: str | None = None,
+              tags: Sequence[str] | None = None, only_project: bool = False) -> list[Hit]:
+        if not isinstance(prompt, str) or not prompt.strip():
+            raise ValidationError("prompt must not be blank")
+        top_k = self.settings.retrieval.top_k if top_k is None else top_k
+        if isinstance(top_k, bool) or not isinstance(top_k, int) or not 1 <= top_k <= MAX_TOP_K:
+            raise ValidationError(f"top_k must be a whole number from 1 to {MAX_TOP_K}")
+        canonical = self.resolve_project(project)
+        request = RetrievalRequest(
+            prompt=prompt, top_k=top_k, project=canonical,
+            project_names=self.project_names(canonical) if canonical else (),
+            tags=[t for t in (tags or []) if t and t.strip()], only_project=only_project)
+        return self.retriever.retrieve(request)
+
+    def rebuild_index(self, progress: Progress | None = None) -> float:
+        from .locks import ingest_lock
+
+        with ingest_lock(self.data_dir, self.settings.ingest.lock_timeout, purpose="index rebuild"):
+            return self.vectors.rebuild("requested", progress)
+
+    # ----------------------------------------------------------------- status
+    def status(self) -> dict:
+        meta = self.vectors.index.read_meta()
+        index_file = self.vectors.index.path
+        db_file = self.data_dir / DB_FILENAME
+        return {
+            "data_dir": str(self.data_dir),
+            "config": str(self.settings.config_path) if self.settings.config_path else None,
+            "sources": {n: {"path": str(p), "exists": p.is_dir()}
+                        for n, p in self.settings.configured_sources().items()},
+            "database": {"path": str(db_file), "bytes": _size(db_file), "schema_version": SCHEMA_VERSION},
+            "documents": Document.select().count(),
+            "chunks": Chunk.select().count(),
+            "projects": sorted(self.known_projects()),
+            "index": {
+                "path": str(index_file),
+                "bytes": _size(index_file),
+                "vectors": meta.count if meta else 0,
+                "model": meta.model if meta else None,
+                "dtype": meta.dtype if meta else None,
+                "current": bool(meta) and meta.version == chunks_version(),
+            },
+            "embedding_model": self.settings.embedding.model or "bundled",
+            "ingesting": holder(self.data_dir) if is_locked(self.data_dir) else None,
+        }
+
+    def close(self) -> None:
+        if not self.db.is_closed():
+            self.db.close()
+
+
+def _size(path: Path) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
+
+
+def _is_slug(text: str) -> bool:
+    import re
+
+    return bool(re.fullmatch(r"[a-z0-9][a-z0-9-]{0,62}", text))
+
+
+def open_engine(settings: Settings) -> Engine:
+    return Engine(settings)

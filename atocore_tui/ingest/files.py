@@ -1,0 +1,130 @@
+"""Finding and reading vault files: sources, scope, hidden folders, bad files."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import NotFound, ValidationError
+
+TEXT_SUFFIXES = {".md": "markdown", ".markdown": "markdown", ".txt": "text"}
+BINARY_SNIFF_BYTES = 8192
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What one ingestion covers: a folder or a file inside one source."""
+
+    source: str
+    root: Path
+    """The source's root folder (resolved)."""
+    relative: str
+    """Posix path of the scope inside the root; '' for the whole source."""
+    is_file: bool
+
+    def contains(self, document_path: str) -> bool:
+        if self.relative == "":
+            return True
+        if self.is_file:
+            return document_path == self.relative
+        return document_path == self.relative or document_path.startswith(self.relative + "/")
+
+
+@dataclass
+class ReadFile:
+    text: str
+    content_hash: str
+    size: int
+    mtime: float
+    kind: str
+
+
+class Skip(Exception):
+    """A file that cannot be ingested; the message is the reason shown to the user."""
+
+
+def is_hidden(name: str) -> bool:
+    return name.startswith(".")
+
+
+def resolve_scope(path: str | Path, sources: dict[str, Path]) -> Scope:
+    """Map a user-given path onto a configured source, refusing anything outside.
+
+    A relative path is tried against the working directory, then against each
+    source root. Symlinks are resolved first, so a link cannot escape a source.
+    """
+    if not sources:
+        raise ValidationError("no sources are configured: set sources.vault (or --vault)")
+    raw = Path(path).expanduser()
+    candidates = [raw] if raw.is_absolute() else [Path.cwd() / raw, *[root / raw for root in sources.values()]]
+    existing = [c for c in candidates if c.exists()]
+    if not existing:
+        raise NotFound(f"path not found: {path}")
+    roots = {name: root.resolve() for name, root in sources.items()}
+    for candidate in existing:
+        resolved = candidate.resolve()
+        for name, root in roots.items():
+            if resolved == root or root in resolved.parents:
+                relative = resolved.relative_to(root).as_posix()
+                relative = "" if relative == "." else relative
+                if any(is_hidden(part) for part in Path(relative).parts):
+                    raise ValidationError(f"path is inside a hidden folder: {path}")
+                return Scope(name, root, relative, resolved.is_file())
+    allowed = ", ".join(f"{n}={r}" for n, r in roots.items())
+    raise ValidationError(f"path is outside the configured sources ({allowed}): {path}")
+
+
+def source_scope(name: str, root: Path) -> Scope:
+    if not root.is_dir():
+        raise NotFound(f"source {name!r} folder does not exist: {root}")
+    return Scope(name, root.resolve(), "", False)
+
+
+def walk(scope: Scope) -> list[str]:
+    """Every non-hidden file in the scope, as sorted posix paths relative to the root."""
+    if scope.is_file:
+        return [scope.relative]
+    start = scope.root / scope.relative if scope.relative else scope.root
+    found: list[str] = []
+    for folder, dirs, files in os.walk(start, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if not is_hidden(d))
+        base = Path(folder)
+        for name in files:
+            if is_hidden(name):
+                continue
+            found.append((base / name).relative_to(scope.root).as_posix())
+    return sorted(found)
+
+
+def read_file(root: Path, relative: str, max_bytes: int) -> ReadFile:
+    """Read and check one file; raises :class:`Skip` with the reason if it is unusable."""
+    path = root / relative
+    kind = TEXT_SUFFIXES.get(path.suffix.lower())
+    if kind is None:
+        raise Skip(f"unsupported file type ({path.suffix or 'no extension'})")
+    try:
+        if path.is_symlink():
+            target = path.resolve()
+            if root not in target.parents:
+                raise Skip("symlink points outside the source")
+        stat = path.stat()
+        if stat.st_size > max_bytes:
+            raise Skip(f"too large ({stat.st_size:,} bytes; limit {max_bytes:,})")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise Skip(f"unreadable: {exc.strerror or exc}") from None
+    if b"\x00" in data[:BINARY_SNIFF_BYTES]:
+        raise Skip("binary content")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise Skip(f"not UTF-8 (invalid byte at offset {exc.start})") from None
+    return ReadFile(
+        text=text,
+        content_hash=hashlib.sha256(data).hexdigest(),
+        size=len(data),
+        mtime=stat.st_mtime,
+        kind=kind,
+    )

@@ -1,0 +1,293 @@
+"""One ingestion run: walk a scope, parse what changed, write chunks, keep the
+index in step, report every file.
+
+Files are handled in batches: read and parse, embed the chunks whose text
+changed (one model call per batch), then one transaction writes the batch's
+documents and chunks (FTS5 follows by trigger) and bumps ``chunks_version``;
+after the commit the in-memory index takes the batch's changes, and it is
+saved to disk every few seconds and at the end.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+from peewee import SqliteDatabase
+
+from ..config import Settings
+from ..locks import ingest_lock
+from ..search.embedding import embedding_text
+from ..search.vectors import CHUNKS_VERSION, ChunkVectors
+from ..store import Chunk, Document, bump_counter, utc_now
+from .files import ReadFile, Scope, Skip, read_file, walk
+from .markdown import ParsedChunk, parse_document
+
+Progress = Callable[[int, int, str], None]
+ProjectResolver = Callable[[str, str], "str | None"]
+
+BATCH_FILES = 64
+SAVE_EVERY_SECONDS = 5.0
+
+
+def chunk_key(source: str, path: str, slot: str) -> int:
+    """A stable 63-bit key for the chunk at ``slot`` of a document."""
+    digest = hashlib.sha256(f"{source}:{path}\n{slot}".encode()).hexdigest()
+    return int(digest[:16], 16) >> 1
+
+
+def chunk_id_of(key: int) -> str:
+    return f"{key:016x}"
+
+
+def key_of(chunk_id: str) -> int:
+    return int(chunk_id, 16)
+
+
+@dataclass
+class FileReport:
+    path: str
+    source: str
+    status: str
+    """ingested | unchanged | skipped | removed | missing"""
+    reason: str = ""
+    chunks_added: int = 0
+    chunks_updated: int = 0
+    chunks_removed: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class IngestReport:
+    scope: str = ""
+    files: list[FileReport] = field(default_factory=list)
+    seconds: float = 0.0
+    index_rebuilt: str | None = None
+
+    def count(self, status: str) -> int:
+        return sum(1 for f in self.files if f.status == status)
+
+    @property
+    def chunks_added(self) -> int:
+        return sum(f.chunks_added for f in self.files)
+
+    @property
+    def chunks_updated(self) -> int:
+        return sum(f.chunks_updated for f in self.files)
+
+    @property
+    def chunks_removed(self) -> int:
+        return sum(f.chunks_removed for f in self.files)
+
+    @property
+    def files_seen(self) -> int:
+        return sum(1 for f in self.files if f.status not in ("removed", "missing"))
+
+    def summary(self) -> dict:
+        """The JSON summary the CLI and HTTP faces return."""
+        return {
+            "scope": self.scope,
+            "files_seen": self.files_seen,
+            "ingested": self.count("ingested"),
+            "unchanged": self.count("unchanged"),
+            "skipped": [{"path": f.path, "source": f.source, "reason": f.reason}
+                        for f in self.files if f.status == "skipped"],
+            "removed": [f.path for f in self.files if f.status == "removed"],
+            "missing": [f.path for f in self.files if f.status == "missing"],
+            "warnings": [{"path": f.path, "warning": w} for f in self.files for w in f.warnings],
+            "chunks_added": self.chunks_added,
+            "chunks_updated": self.chunks_updated,
+            "chunks_removed": self.chunks_removed,
+            "seconds": round(self.seconds, 3),
+            "index_rebuilt": self.index_rebuilt,
+        }
+
+    def results(self) -> list[dict]:
+        """Per-file results (the HTTP ``results`` list)."""
+        return [asdict(f) for f in self.files]
+
+    def merge(self, other: "IngestReport") -> None:
+        self.files.extend(other.files)
+        self.seconds += other.seconds
+        self.index_rebuilt = self.index_rebuilt or other.index_rebuilt
+        self.scope = ", ".join(s for s in (self.scope, other.scope) if s)
+
+
+@dataclass
+class _Planned:
+    report: FileReport
+    read: ReadFile
+    document: Document | None
+    project: str
+    title: str
+    tags: list[str]
+    rows: list[tuple[bool, dict]]
+    """(is new, chunk row) for every chunk to insert or update."""
+    removed: list[int]
+    embed_keys: list[int]
+    embed_texts: list[str]
+
+
+class Ingester:
+    def __init__(self, db: SqliteDatabase, settings: Settings, vectors: ChunkVectors):
+        self.db = db
+        self.settings = settings
+        self.vectors = vectors
+
+    def run(self, scope: Scope, *, project: str | None = None, purge_deleted: bool = False,
+            progress: Progress | None = None, project_for: ProjectResolver | None = None,
+            cancelled: Callable[[], bool] | None = None) -> IngestReport:
+        started = time.perf_counter()
+        report = IngestReport(scope=f"{scope.source}:{scope.relative or '/'}")
+        with ingest_lock(self.settings.data_dir, self.settings.ingest.lock_timeout):
+            self.vectors.writers += 1
+            try:
+                report.index_rebuilt = self.vectors.ensure(progress, holding_lock=True)
+                self._run_locked(scope, report, project, purge_deleted, progress, project_for, cancelled)
+            finally:
+                self.vectors.writers -= 1
+                self.vectors.save()
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _run_locked(self, scope, report, project, purge_deleted, progress, project_for, cancelled):
+        paths = walk(scope)
+        total = len(paths)
+        existing = {d.path: d for d in Document.select().where(Document.source == scope.source)
+                    if scope.contains(d.path)}
+        last_save = time.monotonic()
+        for start in range(0, total, BATCH_FILES):
+            if cancelled and cancelled():
+                break
+            batch = paths[start:start + BATCH_FILES]
+            planned: list[_Planned] = []
+            for offset, path in enumerate(batch):
+                item = self._plan(scope, path, existing.get(path), project, project_for)
+                if isinstance(item, FileReport):
+                    report.files.append(item)
+                else:
+                    planned.append(item)
+                if progress:
+                    progress(start + offset + 1, total, path)
+            if planned:
+                self._write(planned)
+                report.files.extend(p.report for p in planned)
+            if time.monotonic() - last_save > SAVE_EVERY_SECONDS:
+                self.vectors.save()
+                last_save = time.monotonic()
+        on_disk = set(paths)
+        gone = [doc for path, doc in existing.items() if path not in on_disk]
+        if gone and not (cancelled and cancelled()):
+            if purge_deleted:
+                self._purge(gone, report)
+            else:
+                report.files.extend(FileReport(d.path, d.source, "missing",
+                                               "deleted from disk; run with purge_deleted to remove")
+                                    for d in gone)
+
+    def _plan(self, scope: Scope, path: str, document: Document | None, project: str | None,
+              project_for: ProjectResolver | None) -> _Planned | FileReport:
+        try:
+            read = read_file(scope.root, path, self.settings.ingest.max_file_bytes)
+        except Skip as skip:
+            return FileReport(path, scope.source, "skipped", str(skip))
+        same_bytes = document is not None and document.content_hash == read.content_hash
+        if same_bytes and project is None and project_for is None:
+            return FileReport(path, scope.source, "unchanged")
+        parsed = parse_document(read.text, path, max_chars=self.settings.ingest.chunk_max_chars,
+                                min_chars=self.settings.ingest.chunk_min_chars,
+                                plain_text=read.kind == "text")
+        resolved_project = (parsed.project or project
+                            or (project_for(scope.source, path) if project_for else None) or "")
+        if same_bytes and document.project == resolved_project:
+            return FileReport(path, scope.source, "unchanged")
+        report = FileReport(path, scope.source, "ingested", warnings=parsed.warnings)
+        old = {}
+        if document is not None:
+            old = {c.key: c for c in Chunk.select().where(Chunk.document == document.id)}
+        rows, embed_keys, embed_texts = [], [], []
+        new_keys = set()
+        for chunk in parsed.chunks:
+            key = chunk_key(scope.source, path, chunk.slot)
+            new_keys.add(key)
+            row = self._row(key, chunk, parsed.title)
+            previous = old.get(key)
+            text = embedding_text(parsed.title, chunk.heading_path, chunk.content)
+            if previous is None:
+                report.chunks_added += 1
+            elif self._differs(previous, row):
+                report.chunks_updated += 1
+            else:
+                continue
+            rows.append((previous is None, row))
+            if previous is None or embedding_text(previous.title, previous.heading_path,
+                                                  previous.content) != text:
+                embed_keys.append(key)
+                embed_texts.append(text)
+        removed = [key for key in old if key not in new_keys]
+        report.chunks_removed = len(removed)
+        return _Planned(report, read, document, resolved_project, parsed.title, parsed.tags,
+                        rows, removed, embed_keys, embed_texts)
+
+    @staticmethod
+    def _row(key: int, chunk: ParsedChunk, title: str) -> dict:
+        return {
+            "key": key,
+            "chunk_id": chunk_id_of(key),
+            "ordinal": chunk.ordinal,
+            "heading_path": chunk.heading_path,
+            "title": title,
+            "content": chunk.content,
+            "tags": chunk.tags,
+            "content_hash": hashlib.sha256(chunk.content.encode()).hexdigest()[:16],
+            "char_start": chunk.char_start,
+            "char_end": chunk.char_end,
+            "line_start": chunk.line_start,
+            "line_end": chunk.line_end,
+        }
+
+    @staticmethod
+    def _differs(previous: Chunk, row: dict) -> bool:
+        return any(getattr(previous, name) != value for name, value in row.items())
+
+    def _write(self, planned: list[_Planned]) -> None:
+        texts = [t for p in planned for t in p.embed_texts]
+        keys = [k for p in planned for k in p.embed_keys]
+        vectors = self.vectors.embedder.encode(texts) if texts else np.zeros((0, 1), np.float32)
+        removed = [k for p in planned for k in p.removed]
+        with self.db.atomic():
+            for p in planned:
+                fields = dict(project=p.project, title=p.title, tags=p.tags,
+                              content_hash=p.read.content_hash, size=p.read.size, mtime=p.read.mtime,
+                              ingested_at=utc_now(), warnings=p.report.warnings)
+                if p.document is None:
+                    document = Document.create(source=p.report.source, path=p.report.path, **fields)
+                else:
+                    document = p.document
+                    Document.update(**fields).where(Document.id == document.id).execute()
+                if p.removed:
+                    Chunk.delete().where(Chunk.key.in_(p.removed)).execute()
+                for is_new, row in p.rows:
+                    if is_new:
+                        Chunk.insert(document=document.id, **row).execute()
+                    else:
+                        Chunk.update(**row).where(Chunk.key == row["key"]).execute()
+            version = bump_counter(CHUNKS_VERSION)
+        self.vectors.apply(removed, keys, vectors, version)
+
+    def _purge(self, gone: list[Document], report: IngestReport) -> None:
+        removed: list[int] = []
+        with self.db.atomic():
+            for document in gone:
+                keys = [c.key for c in Chunk.select(Chunk.key).where(Chunk.document == document.id)]
+                removed.extend(keys)
+                Chunk.delete().where(Chunk.document == document.id).execute()
+                document.delete_instance()
+                report.files.append(FileReport(document.path, document.source, "removed",
+                                               "deleted from disk", chunks_removed=len(keys)))
+            version = bump_counter(CHUNKS_VERSION)
+        self.vectors.apply(removed, [], np.zeros((0, 1), np.float32), version)

@@ -1,0 +1,161 @@
+"""The usearch vector index on disk, with a sidecar saying what built it.
+
+The index is derived data. The sidecar (``<name>.json``) records the model
+fingerprint, dimension, scalar type and the store's version counter that the
+saved vectors reflect. :meth:`VectorIndex.open` answers whether the file can be
+used as is; the caller rebuilds from the database when it cannot.
+
+Saving writes a temporary file and renames it over the old one, so a reader in
+another process sees either the old or the new index, never half of one; it
+notices the new one by the sidecar's modification time and reloads.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+from usearch.index import Index
+
+from ..store.models import utc_now
+
+
+@dataclass
+class IndexMeta:
+    model: str
+    fingerprint: str
+    ndim: int
+    dtype: str
+    version: int
+    count: int
+    built_at: str
+
+
+class VectorIndex:
+    def __init__(self, folder: Path, name: str, *, dtype: str = "f16", connectivity: int = 16,
+                 expansion_add: int = 128, expansion_search: int = 64):
+        self.path = folder / f"{name}.usearch"
+        self.meta_path = folder / f"{name}.json"
+        self.dtype = dtype
+        self.connectivity = connectivity
+        self.expansion_add = expansion_add
+        self.expansion_search = expansion_search
+        self.lock = threading.RLock()
+        self.index: Index | None = None
+        self.meta: IndexMeta | None = None
+        self._seen_mtime_ns: int | None = None
+
+    # ------------------------------------------------------------------ state
+    def _new_index(self, ndim: int) -> Index:
+        return Index(ndim=ndim, metric="cos", dtype=self.dtype, connectivity=self.connectivity,
+                     expansion_add=self.expansion_add, expansion_search=self.expansion_search)
+
+    def read_meta(self) -> IndexMeta | None:
+        try:
+            data = json.loads(self.meta_path.read_text(encoding="utf-8"))
+            return IndexMeta(**data)
+        except (OSError, ValueError, TypeError):
+            return None
+
+    def _meta_mtime_ns(self) -> int | None:
+        try:
+            return self.meta_path.stat().st_mtime_ns
+        except OSError:
+            return None
+
+    def changed_on_disk(self) -> bool:
+        """Has another writer saved a newer index since we loaded ours?"""
+        return self._meta_mtime_ns() != self._seen_mtime_ns
+
+    def open(self, model: str, fingerprint: str, ndim: int) -> str | None:
+        """Load the saved index; returns None if usable, else why it must be rebuilt."""
+        with self.lock:
+            mtime = self._meta_mtime_ns()
+            meta = self.read_meta()
+            if not self.path.exists():
+                return "index file missing"
+            if meta is None:
+                return "index sidecar missing or unreadable"
+            if meta.fingerprint != fingerprint or meta.model != model:
+                return f"built by another model ({meta.model})"
+            if meta.ndim != ndim:
+                return f"built with dimension {meta.ndim}, model has {ndim}"
+            if meta.dtype != self.dtype:
+                return f"built as {meta.dtype}, settings ask for {self.dtype}"
+            index = self._new_index(ndim)
+            try:
+                index.load(str(self.path))
+            except (RuntimeError, ValueError, OSError) as exc:
+                return f"index file unreadable ({exc})"
+            if index.ndim != ndim or len(index) != meta.count:
+                return "index file does not match its sidecar"
+            self.index, self.meta, self._seen_mtime_ns = index, meta, mtime
+            return None
+
+    def reset(self, model: str, fingerprint: str, ndim: int) -> None:
+        """Start an empty index in memory (before a rebuild)."""
+        with self.lock:
+            self.index = self._new_index(ndim)
+            self.meta = IndexMeta(model=model, fingerprint=fingerprint, ndim=ndim, dtype=self.dtype,
+                                  version=-1, count=0, built_at=utc_now())
+
+    # --------------------------------------------------------------- changes
+    def add(self, keys: np.ndarray, vectors: np.ndarray) -> None:
+        if len(keys) == 0:
+            return
+        with self.lock:
+            assert self.index is not None
+            keys = np.asarray(keys, dtype=np.uint64)
+            present = self.index.contains(keys)
+            if np.any(present):
+                for key in keys[present]:
+                    self.index.remove(int(key))
+            self.index.add(keys, np.asarray(vectors, dtype=np.float32))
+
+    def remove(self, keys) -> None:
+        with self.lock:
+            assert self.index is not None
+            for key in keys:
+                if int(key) in self.index:
+                    self.index.remove(int(key))
+
+    def save(self, version: int) -> None:
+        with self.lock:
+            assert self.index is not None and self.meta is not None
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_name(self.path.name + f".tmp{os.getpid()}")
+            self.index.save(str(tmp))
+            os.replace(tmp, self.path)
+            self.meta.version = version
+            self.meta.count = len(self.index)
+            self.meta.built_at = utc_now()
+            tmp_meta = self.meta_path.with_name(self.meta_path.name + f".tmp{os.getpid()}")
+            tmp_meta.write_text(json.dumps(asdict(self.meta), indent=2), encoding="utf-8")
+            os.replace(tmp_meta, self.meta_path)
+            self._seen_mtime_ns = self._meta_mtime_ns()
+
+    # ---------------------------------------------------------------- reading
+    def __len__(self) -> int:
+        return 0 if self.index is None else len(self.index)
+
+    def search(self, vector: np.ndarray, count: int) -> list[tuple[int, float]]:
+        """(key, cosine similarity) best first."""
+        with self.lock:
+            if self.index is None or len(self.index) == 0 or count <= 0:
+                return []
+            matches = self.index.search(np.asarray(vector, dtype=np.float32), count)
+            return [(int(k), 1.0 - float(d)) for k, d in zip(matches.keys, matches.distances)]
+
+    def vectors(self, keys: list[int]) -> dict[int, np.ndarray]:
+        with self.lock:
+            if self.index is None or not keys:
+                return {}
+            found = self.index.get(np.asarray(keys, dtype=np.uint64))
+            if isinstance(found, np.ndarray) and found.ndim == 1:
+                found = [found]
+            return {key: np.asarray(vec, dtype=np.float32)
+                    for key, vec in zip(keys, found) if vec is not None}
