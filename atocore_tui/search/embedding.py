@@ -36,6 +36,12 @@ def model_fingerprint(folder: Path) -> str:
     return digest.hexdigest()[:16]
 
 
+_LOADED: dict[str, tuple[object, str]] = {}
+"""Models already loaded in this process, by folder or hub id: (model, fingerprint).
+A static model is read-only, so engines in one process share it."""
+_LOADED_LOCK = threading.Lock()
+
+
 class Embedder:
     """Turns texts into L2-normalised float32 vectors; thread-safe lazy load."""
 
@@ -74,23 +80,30 @@ class Embedder:
         with self._lock:
             if self._model is not None:
                 return self._model
-            if self._folder is not None and not self.allow_download:
-                os.environ.setdefault("HF_HUB_OFFLINE", "1")
-            try:
-                from model2vec import StaticModel
-
-                source = str(self._folder) if self._folder is not None else self.reference
-                model = StaticModel.from_pretrained(source, force_download=False)
-            except Exception as exc:  # model2vec raises many kinds; one message here
-                raise ModelError(f"cannot load embedding model {self.reference or 'bundled'}: {exc}") from exc
+            source = str(self._folder) if self._folder is not None else self.reference
+            with _LOADED_LOCK:
+                if source not in _LOADED:
+                    _LOADED[source] = self._load_from(source)
+                model, self.fingerprint = _LOADED[source]
             if self._folder is not None:
                 self.name = "bundled:minilm-l6-m2v-256" if self._folder == BUNDLED_MODEL else str(self._folder)
-                self.fingerprint = model_fingerprint(self._folder)
             else:
                 self.name = f"hub:{self.reference}"
-                self.fingerprint = hashlib.sha256(self.reference.encode()).hexdigest()[:16]
             self._model = model
             return model
+
+    def _load_from(self, source: str) -> tuple[object, str]:
+        if self._folder is not None and not self.allow_download:
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        try:
+            from model2vec import StaticModel
+
+            model = StaticModel.from_pretrained(source, force_download=False)
+        except Exception as exc:  # model2vec raises many kinds; one message here
+            raise ModelError(f"cannot load embedding model {self.reference or 'bundled'}: {exc}") from exc
+        if self._folder is not None:
+            return model, model_fingerprint(self._folder)
+        return model, hashlib.sha256(self.reference.encode()).hexdigest()[:16]
 
     @property
     def dim(self) -> int:

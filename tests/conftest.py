@@ -1,0 +1,72 @@
+"""Shared fixtures: real temporary data dirs, a copy of the sample vault, and
+a guard that fails any test that tries to reach the network."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+
+from atocore_tui.config import load_settings
+from atocore_tui.engine import Engine
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_VAULT = ROOT / "sample_vault"
+DATA = Path(__file__).resolve().parent / "data"
+
+_real_connect = socket.socket.connect
+
+
+def _guarded_connect(self, address):
+    if self.family == socket.AF_UNIX:
+        return _real_connect(self, address)
+    host = address[0] if isinstance(address, tuple) else address
+    if host in ("127.0.0.1", "::1", "localhost") or str(host).startswith("127."):
+        return _real_connect(self, address)
+    raise AssertionError(f"test tried to reach the network: {address!r}")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def no_network():
+    socket.socket.connect = _guarded_connect
+    yield
+    socket.socket.connect = _real_connect
+
+
+def make_settings(data_dir: Path, vault: Path | None, **overrides):
+    values = {"data_dir": data_dir, "sources.vault": vault}
+    values.update(overrides)
+    return load_settings(env={}, overrides=values)
+
+
+@pytest.fixture
+def vault(tmp_path: Path) -> Path:
+    """A private copy of the sample vault that a test may edit."""
+    target = tmp_path / "vault"
+    shutil.copytree(SAMPLE_VAULT, target)
+    return target
+
+
+@pytest.fixture
+def engine(tmp_path: Path, vault: Path):
+    eng = Engine(make_settings(tmp_path / "data", vault))
+    yield eng
+    eng.close()
+
+
+@pytest.fixture(scope="session")
+def sample_engine(tmp_path_factory):
+    """One ingested sample vault shared by read-only tests."""
+    data = tmp_path_factory.mktemp("sample-data")
+    eng = Engine(make_settings(data, SAMPLE_VAULT))
+    eng.ingest()
+    yield eng
+    eng.close()
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
