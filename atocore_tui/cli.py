@@ -94,7 +94,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             seconds = engine.rebuild_index()
             print(f"index rebuilt in {seconds:.2f} s ({len(engine.vectors.index)} vectors)")
             return 0
-        return cmd_status(engine, getattr(args, "json", False))
+        if args.command is None:
+            return cmd_default(engine)
+        return cmd_status(engine, args.json)
     finally:
         engine.close()
 
@@ -169,25 +171,36 @@ def cmd_query(engine, args) -> int:
     if args.json:
         print(json.dumps({"query": args.text, "results": [h.to_dict() for h in hits]}, indent=2))
         return 0
-    from rich.table import Table
+    from rich.padding import Padding
+    from rich.text import Text
 
     console = _console()
     if not hits:
         console.print("no results" + ("" if engine.status()["chunks"] else
                                       " (nothing ingested yet: run `atocore-tui ingest`)"))
         return 0
-    table = Table(show_lines=True, expand=True)
-    table.add_column("#", justify="right", width=3)
-    table.add_column("score", justify="right", width=6)
-    table.add_column("source", ratio=2, overflow="fold")
-    table.add_column("text", ratio=5)
     for rank, hit in enumerate(hits, 1):
+        head = Text.assemble((f"{rank:>2}  ", "bold"), (f"{hit.score:.3f}  ", "cyan"),
+                             (f"{hit.source_file}", "bold"), (f":{hit.line_start}-{hit.line_end}", "dim"))
+        console.print(head, overflow="ellipsis", no_wrap=True)
+        if hit.heading_path:
+            console.print(Padding(Text(hit.heading_path, style="italic"), (0, 0, 0, 4)),
+                          overflow="ellipsis", no_wrap=True)
         snippet = " ".join(hit.content.split())
-        table.add_row(str(rank), f"{hit.score:.3f}",
-                      f"{hit.source_file}\n[dim]{hit.heading_path}[/]",
-                      snippet[:300] + ("…" if len(snippet) > 300 else ""))
-    console.print(table)
+        snippet = snippet[:280] + ("…" if len(snippet) > 280 else "")
+        console.print(Padding(Text(snippet, style="dim"), (0, 0, 1, 4)))
     return 0
+
+
+def cmd_default(engine) -> int:
+    """Bare ``atocore-tui``: on a fresh data dir, ingest the configured sources
+    first (the bundled sample vault when nothing is configured), then show status."""
+    if engine.status()["documents"] == 0 and engine.settings.configured_sources():
+        args = argparse.Namespace(path=None, project=None, purge_deleted=False, json=False)
+        _console().print("[bold]First run[/]: ingesting "
+                         + ", ".join(str(p) for p in engine.settings.configured_sources().values()))
+        cmd_ingest(engine, args)
+    return cmd_status(engine, False)
 
 
 def cmd_status(engine, as_json: bool) -> int:

@@ -1,0 +1,97 @@
+from pathlib import Path
+
+import pytest
+import yaml
+
+from atocore_tui.engine import Engine
+from atocore_tui.errors import NotFound, ValidationError
+
+from .conftest import DATA, make_settings, write
+
+SAMPLE_QUERIES = yaml.safe_load((DATA / "sample_queries.yaml").read_text(encoding="utf-8"))
+
+
+def test_there_are_enough_sample_questions():
+    assert len(SAMPLE_QUERIES) >= 10
+
+
+@pytest.mark.parametrize("case", SAMPLE_QUERIES, ids=[c["query"][:40] for c in SAMPLE_QUERIES])
+def test_sample_vault_questions_find_the_expected_notes(sample_engine, case):
+    hits = sample_engine.query(case["query"], 5, project=case.get("project"))
+    found = [h.source_file for h in hits]
+    assert any(expected in found for expected in case["expect"]), found
+
+
+def test_hit_fields(sample_engine):
+    hit = sample_engine.query("thermal vacuum test", 1)[0]
+    assert len(hit.chunk_id) == 16 and hit.content and hit.title
+    assert 0 < hit.score <= 1
+    assert hit.source == "vault" and hit.source_file.endswith((".md", ".markdown", ".txt"))
+    assert hit.line_start >= 1 and hit.line_end >= hit.line_start
+
+
+@pytest.fixture
+def small(tmp_path):
+    vault = tmp_path / "v"
+    write(vault / "alpha" / "seal.md", "---\nproject: alpha\ntags: [seals]\n---\n# Seal\n\n"
+          "The lip seal on the output shaft uses PTFE with a stainless spring.\n")
+    write(vault / "beta" / "seal.md", "---\nproject: beta\n---\n# Seal\n\n"
+          "The lip seal on the pump shaft uses FKM with a carbon steel spring.\n")
+    write(vault / "beta" / "copy-one.md", "# Copy\n\nBolt preload for M6 A4-70 is 6.5 kN at 0.12 friction.\n")
+    write(vault / "beta" / "copy-two.md", "# Copy\n\nBolt preload for M6 A4-70 is 6.5 kN at 0.12 friction.\n")
+    write(vault / "notes" / "misc.md", "# Misc\n\nAn unrelated note on coffee grinders #kitchen.\n")
+    engine = Engine(make_settings(tmp_path / "d", vault))
+    engine.ingest()
+    yield engine
+    engine.close()
+
+
+def test_project_hint_boosts_that_projects_chunks(small):
+    plain = small.query("lip seal shaft spring", 2)
+    assert {h.project for h in plain} == {"alpha", "beta"}
+    assert small.query("lip seal shaft spring", 2, project="beta")[0].project == "beta"
+    assert small.query("lip seal shaft spring", 2, project="alpha")[0].project == "alpha"
+
+
+def test_only_project_filters(small):
+    hits = small.query("seal", 10, project="alpha", only_project=True)
+    assert hits and {h.project for h in hits} == {"alpha"}
+
+
+def test_tag_filter_keeps_only_tagged_chunks(small):
+    hits = small.query("seal spring", 10, tags=["SEALS"])
+    assert [h.source_file for h in hits] == ["alpha/seal.md"]
+    assert [h.source_file for h in small.query("coffee", 5, tags=["#kitchen"])] == ["notes/misc.md"]
+    assert small.query("seal", 5, tags=["nothing-has-this"]) == []
+
+
+def test_identical_chunks_are_returned_once(small):
+    hits = small.query("bolt preload M6 A4-70", 5)
+    copies = [h for h in hits if h.source_file.startswith("beta/copy-")]
+    assert len(copies) == 1
+
+
+def test_lexical_only_words_still_found_when_vectors_disagree(small):
+    hit = small.query("FKM", 1)[0]
+    assert hit.source_file == "beta/seal.md" and hit.lexical_rank == 1
+
+
+def test_bad_queries(small):
+    with pytest.raises(ValidationError):
+        small.query("")
+    with pytest.raises(ValidationError):
+        small.query("x", 0)
+    with pytest.raises(ValidationError):
+        small.query("x", 10_000)
+    with pytest.raises(NotFound):
+        small.query("seal", 3, project="gamma")
+    hits = small.query("the and of", 3)  # stopwords only: no lexical terms, vectors still answer
+    assert hits and all(h.lexical_rank is None and h.vector_rank for h in hits)
+
+
+def test_empty_store_answers_nothing(tmp_path):
+    engine = Engine(make_settings(tmp_path / "d", tmp_path))
+    try:
+        assert engine.query("anything at all", 5) == []
+    finally:
+        engine.close()
