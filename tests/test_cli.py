@@ -46,7 +46,7 @@ def test_human_output_and_status(cli, capsys):
     out = capsys.readouterr().out
     assert "files seen" in out and "skipped" in out
     cli("query", "cold plate pressure drop")
-    assert "score" in capsys.readouterr().out
+    assert "projects/coldplate/" in capsys.readouterr().out
     assert cli() == 0
     out = capsys.readouterr().out
     assert "documents" in out and "chunks" in out

@@ -1,0 +1,71 @@
+"""The one entry point: ``atocore-tui [global options] [command]``.
+
+Each command group lives in its own module with a ``register(commands)`` that
+adds its sub-parser and sets ``handler`` (``handler(engine, args) -> int``).
+Bare ``atocore-tui`` will open the workstation (a later issue); until then it
+ingests the sources on first run and prints a status summary. Engine errors
+become a message on stderr and an exit code here, and only here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+from .. import __version__
+from ..config import Settings, load_settings
+from ..errors import AtoCoreError, Busy, ConfigError, ModelError, NotFound, ValidationError
+from . import index, ingest, query, status
+
+COMMAND_GROUPS = (ingest, query, status, index)
+
+EXIT_CODES: list[tuple[type[AtoCoreError], int]] = [
+    (ConfigError, 2),
+    (ValidationError, 2),
+    (NotFound, 3),
+    (Busy, 4),
+    (ModelError, 5),
+    (AtoCoreError, 1),
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="atocore-tui",
+        description="A local-first context engine for LLM work on engineering projects.")
+    parser.add_argument("--version", action="version", version=f"atocore-tui {__version__}")
+    parser.add_argument("--data-dir", type=Path, help="data directory (database, index, backups)")
+    parser.add_argument("--vault", type=Path, help="the vault folder (source 'vault')")
+    parser.add_argument("--config", type=Path, help="YAML config file")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for group in COMMAND_GROUPS:
+        group.register(commands)
+    parser.set_defaults(handler=status.default)
+    return parser
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    overrides: dict[str, Any] = {"data_dir": args.data_dir, "sources.vault": args.vault}
+    return load_settings(config_path=args.config, overrides=overrides)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = settings_from(args)
+        from ..engine import Engine
+
+        engine = Engine(settings)
+        try:
+            return args.handler(engine, args)
+        finally:
+            engine.close()
+    except AtoCoreError as error:
+        print(f"atocore-tui: error: {error}", file=sys.stderr)
+        return next(code for kind, code in EXIT_CODES if isinstance(error, kind))
+    except KeyboardInterrupt:
+        print("atocore-tui: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,51 @@
+"""``atocore-tui status`` and the bare command."""
+
+from __future__ import annotations
+
+import argparse
+
+from .. import __version__
+from . import ingest
+from .common import console, print_json
+
+
+def register(commands) -> None:
+    parser = commands.add_parser("status", help="data dir, sources, counts, index")
+    parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.set_defaults(handler=lambda engine, args: show(engine, args.json))
+
+
+def default(engine, args=None) -> int:
+    """Bare ``atocore-tui``: on a fresh data dir, ingest the configured sources
+    first (the bundled sample vault when nothing is configured), then show status."""
+    if engine.status()["documents"] == 0 and engine.settings.configured_sources():
+        args = argparse.Namespace(path=None, project=None, purge_deleted=False, json=False)
+        console().print("[bold]First run[/]: ingesting "
+                         + ", ".join(str(p) for p in engine.settings.configured_sources().values()))
+        ingest.run(engine, args)
+    return show(engine, False)
+
+
+def show(engine, as_json: bool) -> int:
+    status = engine.status()
+    if as_json:
+        print_json(status)
+        return 0
+    out = console()
+    out.print(f"[bold]AtoCore TUI[/] {__version__} — the workstation arrives in a later release;"
+                  " this is the engine's status.")
+    out.print(f"data dir  {status['data_dir']}")
+    out.print(f"config    {status['config'] or '(none: defaults and environment)'}")
+    for name, source in status["sources"].items():
+        mark = "[green]ok[/]" if source["exists"] else "[red]missing[/]"
+        out.print(f"source    {name}: {source['path']} {mark}")
+    out.print(f"store     {status['documents']} documents, {status['chunks']} chunks, "
+                  f"projects: {', '.join(status['projects']) or '—'}")
+    index = status["index"]
+    state = "current" if index["current"] else "stale or missing (rebuilt on next query)"
+    out.print(f"index     {index['vectors']} vectors, {index['dtype'] or '—'}, {state}")
+    if status["ingesting"]:
+        out.print(f"[yellow]an ingestion is running: {status['ingesting']}[/]")
+    if not status["chunks"]:
+        out.print("nothing ingested yet: run [bold]atocore-tui ingest[/]")
+    return 0
