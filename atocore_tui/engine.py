@@ -7,6 +7,7 @@ its methods; validation of what crosses the boundary happens here, once.
 from __future__ import annotations
 
 import os
+from functools import cached_property
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -27,6 +28,13 @@ MAX_TOP_K = 200
 
 
 class Engine:
+    """The engine of one data directory.
+
+    Peewee models are bound to one database per process, so a process holds
+    one open Engine at a time (the workstation and the server are separate
+    processes sharing a data dir).
+    """
+
     def __init__(self, settings: Settings):
         self.settings = settings
         self.data_dir = settings.data_dir
@@ -35,6 +43,45 @@ class Engine:
         self.vectors = ChunkVectors(settings.data_dir, self.embedder, settings.index)
         self.retriever = Retriever(self.db, self.vectors, settings.retrieval)
         self.ingester = Ingester(self.db, settings, self.vectors)
+
+    # ------------------------------------------------------------ services
+    # Each knowledge layer is a service object built on first use; it holds
+    # the engine and is the one way its operations are done.
+    @cached_property
+    def projects(self):
+        from .projects.registry import ProjectRegistry
+
+        return ProjectRegistry(self)
+
+    @cached_property
+    def state(self):
+        from .projects.state import ProjectStateService
+
+        return ProjectStateService(self)
+
+    @cached_property
+    def memories(self):
+        from .memory.service import MemoryService
+
+        return MemoryService(self)
+
+    @cached_property
+    def review(self):
+        from .memory.review import ReviewQueue
+
+        return ReviewQueue(self)
+
+    @cached_property
+    def interactions(self):
+        from .interactions.log import InteractionLog
+
+        return InteractionLog(self)
+
+    @cached_property
+    def backups(self):
+        from .ops.backup import Backups
+
+        return Backups(self)
 
     # ----------------------------------------------------------------- names
     def known_projects(self) -> set[str]:

@@ -1,7 +1,8 @@
 """The one entry point: ``atocore-tui [global options] [command]``.
 
-Each command group lives in its own module with a ``register(commands)`` that
-adds its sub-parser and sets ``handler`` (``handler(engine, args) -> int``).
+Each command group lives in its own module of this package with a
+``register(commands)`` that adds its sub-parser and sets ``handler``
+(``handler(engine, args) -> int``); modules are found, not listed.
 Bare ``atocore-tui`` will open the workstation (a later issue); until then it
 ingests the sources on first run and prints a status summary. Engine errors
 become a message on stderr and an exit code here, and only here.
@@ -10,6 +11,8 @@ become a message on stderr and an exit code here, and only here.
 from __future__ import annotations
 
 import argparse
+import importlib
+import pkgutil
 import sys
 from pathlib import Path
 from typing import Any, Sequence
@@ -17,9 +20,18 @@ from typing import Any, Sequence
 from .. import __version__
 from ..config import Settings, load_settings
 from ..errors import AtoCoreError, Busy, ConfigError, ModelError, NotFound, ValidationError
-from . import index, ingest, query, status
+from . import status
 
-COMMAND_GROUPS = (ingest, query, status, index)
+FIRST = ("ingest", "query")
+"""Command groups listed first in --help; the rest follow by name."""
+
+
+def command_groups():
+    """Every module of this package with a ``register`` function."""
+    names = sorted((m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_")),
+                   key=lambda n: (n not in FIRST, FIRST.index(n) if n in FIRST else 0, n))
+    modules = [importlib.import_module(f"{__name__}.{name}") for name in names]
+    return [m for m in modules if hasattr(m, "register")]
 
 EXIT_CODES: list[tuple[type[AtoCoreError], int]] = [
     (ConfigError, 2),
@@ -40,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--vault", type=Path, help="the vault folder (source 'vault')")
     parser.add_argument("--config", type=Path, help="YAML config file")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for group in COMMAND_GROUPS:
+    for group in command_groups():
         group.register(commands)
     parser.set_defaults(handler=status.default)
     return parser
