@@ -78,6 +78,12 @@ class Engine:
         return InteractionLog(self)
 
     @cached_property
+    def graph(self):
+        from .graph.service import GraphService
+
+        return GraphService(self)
+
+    @cached_property
     def backups(self):
         from .ops.backup import Backups
 
