@@ -61,7 +61,7 @@ class IndexSettings:
 class RetrievalSettings:
     top_k: int = 10
     candidates: int = 60
-    rrf_k: int = 60
+    rrf_k: int = 10
     project_boost: float = 0.25
     duplicate_similarity: float = 0.97
 
