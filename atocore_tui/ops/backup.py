@@ -1,0 +1,441 @@
+"""Backups of a data directory: create, list, validate, restore.
+
+A backup is a folder ``<data_dir>/backups/<stamp>/`` holding ``atocore.db`` (a
+consistent online copy made with SQLite's backup API, so it can be taken while
+another process ingests), optionally ``index/`` (the usearch file and its
+sidecar), and ``backup.json`` (stamp, counts per table, size and sha256 of
+every file). It is assembled in a hidden ``.partial-*`` folder and renamed into
+place last, so a crash never leaves a half backup that lists as one.
+
+Restore writes the backup into the live database through the backup API as
+well, inside one SQLite transaction: other connections (threads, a server
+process) see the old database or the new one, never a mix.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import sqlite3
+import tempfile
+import time
+import uuid
+from contextlib import closing
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .. import __version__
+from ..errors import Busy, NotFound, ValidationError
+from ..locks import ingest_lock
+from ..store import DB_FILENAME, SCHEMA_VERSION, MODELS, utc_now
+from ..store.db import BUSY_TIMEOUT_MS, migrate_database
+
+BACKUPS_FOLDER = "backups"
+METADATA_FILE = "backup.json"
+INDEX_FOLDER = "index"
+INDEX_FILES = ("chunks.usearch", "chunks.json")
+"""The index files, in the order the index saves them (vectors, then sidecar)."""
+FTS_TABLE = "chunk_fts"
+STAMP_FORMAT = "%Y%m%dT%H%M%SZ"
+STAMP_PATTERN = re.compile(r"\d{8}T\d{6}Z(?:-[1-9]\d{0,3})?")
+PARTIAL_PREFIX = ".partial-"
+PARTIAL_MAX_AGE_SECONDS = 6 * 3600
+INDEX_COPY_ATTEMPTS = 5
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    detail: str = ""
+
+
+class Backups:
+    """Backups of one engine's data directory."""
+
+    def __init__(self, engine):
+        self.engine = engine
+        self.data_dir: Path = engine.data_dir
+        self.root = self.data_dir / BACKUPS_FOLDER
+
+    # ----------------------------------------------------------------- create
+    def create(self, include_index: bool = False, label: str | None = None) -> dict:
+        """Snapshot the database (and optionally the index); returns the metadata."""
+        if label is not None and not isinstance(label, str):
+            raise ValidationError("label must be text")
+        label = (label or "").strip() or None
+        if label is not None and ("\n" in label or len(label) > 200):
+            raise ValidationError("label must be one line of at most 200 characters")
+        if include_index:
+            self._ensure_index_saved()
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._sweep_partials()
+        partial = self.root / f"{PARTIAL_PREFIX}{uuid.uuid4().hex}"
+        partial.mkdir()
+        try:
+            schema_version, counts = self._copy_database(partial / DB_FILENAME)
+            if include_index:
+                self._copy_index_files(partial / INDEX_FOLDER)
+            files = _describe_files(partial)
+            meta = {
+                "stamp": None,  # given by _publish
+                "created_at": utc_now(),
+                "app_version": __version__,
+                "schema_version": schema_version,
+                "include_index": bool(include_index),
+                "label": label,
+                "counts": counts,
+                "files": files,
+                "bytes": sum(f["bytes"] for f in files.values()),
+            }
+            meta["stamp"] = self._publish(partial, meta)
+        except BaseException:
+            shutil.rmtree(partial, ignore_errors=True)
+            raise
+        return {**meta, "path": str(self.root / meta["stamp"])}
+
+    def _copy_database(self, target: Path) -> tuple[int, dict[str, int]]:
+        """Online copy of the live database, in one backup step (one read
+        transaction, so one consistent snapshot even while another process
+        writes); the copy is switched out of WAL mode so it is one file."""
+        live = self.data_dir / DB_FILENAME
+        with closing(_connect(live)) as source, closing(sqlite3.connect(str(target))) as copy:
+            source.backup(copy)
+            copy.execute("PRAGMA journal_mode=DELETE")
+            return _schema_version(copy), table_counts(copy)
+
+    def _ensure_index_saved(self) -> None:
+        """An index backup copies the saved index; build one first if there is none."""
+        if not all((self._live_index_dir() / name).exists() for name in INDEX_FILES):
+            self.engine.vectors.ensure()
+        missing = [n for n in INDEX_FILES if not (self._live_index_dir() / n).exists()]
+        if missing:
+            raise Busy("the index has not been saved yet (an ingestion is building it); "
+                       "try again when it finishes, or back up without the index")
+
+    def _copy_index_files(self, target: Path) -> None:
+        """Copy the saved index and its sidecar as one consistent pair.
+
+        Our own process cannot save meanwhile (we hold the index lock). Another
+        process saves by replacing the vectors file, then the sidecar; so the
+        pair is consistent when neither file changed during the copy and the
+        sidecar is not older than the vectors file.
+        """
+        source = self._live_index_dir()
+        target.mkdir()
+        with self.engine.vectors.index.lock:
+            for _ in range(INDEX_COPY_ATTEMPTS):
+                before = _mtimes(source)
+                for name in INDEX_FILES:
+                    shutil.copyfile(source / name, target / name)
+                after = _mtimes(source)
+                if before == after and after[1] >= after[0]:
+                    return
+                time.sleep(0.2)
+        raise Busy("the index kept changing while it was copied; try again, or back up without the index")
+
+    def _publish(self, partial: Path, meta: dict) -> str:
+        """Give the backup the first free stamp of this second and rename it into place."""
+        base = datetime.now(timezone.utc).strftime(STAMP_FORMAT)
+        for number in range(1, 1000):
+            stamp = base if number == 1 else f"{base}-{number}"
+            final = self.root / stamp
+            if final.exists():
+                continue
+            meta["stamp"] = stamp
+            (partial / METADATA_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")
+            try:
+                os.rename(partial, final)
+            except OSError:
+                if final.exists():  # another backup took this stamp a moment ago
+                    continue
+                raise
+            return stamp
+        raise Busy("too many backups in one second")
+
+    def _sweep_partials(self) -> None:
+        """Remove leftovers of backups that crashed (old enough not to be in progress)."""
+        now = time.time()
+        for folder in self.root.glob(PARTIAL_PREFIX + "*"):
+            try:
+                if now - folder.stat().st_mtime > PARTIAL_MAX_AGE_SECONDS:
+                    shutil.rmtree(folder, ignore_errors=True)
+            except OSError:
+                pass
+
+    # ------------------------------------------------------------------- list
+    def list(self) -> list[dict]:
+        """Every backup folder, newest first; unreadable ones with ``valid: False`` and why.
+
+        ``valid`` here means the metadata is readable; :meth:`validate` checks the contents.
+        """
+        if not self.root.is_dir():
+            return []
+        entries = []
+        for folder in self.root.iterdir():
+            if not folder.is_dir() or folder.name.startswith("."):
+                continue
+            try:
+                meta = self._read_metadata(folder)
+            except ValueError as problem:
+                entries.append({"stamp": folder.name, "path": str(folder), "valid": False,
+                                "reason": str(problem)})
+            else:
+                entries.append({**meta, "path": str(folder), "valid": True})
+        return sorted(entries, key=lambda e: _stamp_order(e["stamp"]), reverse=True)
+
+    # --------------------------------------------------------------- validate
+    def validate(self, stamp: str) -> dict:
+        """Check a backup from its checksums down to the index; never changes it."""
+        folder = self._folder(stamp)
+        checks: list[Check] = []
+        try:
+            meta = self._read_metadata(folder)
+            checks.append(Check("metadata", True, f"{METADATA_FILE} readable"))
+        except ValueError as problem:
+            meta = None
+            checks.append(Check("metadata", False, str(problem)))
+        if meta is not None:
+            checks.extend(_check_files(folder, meta["files"]))
+        db_file = folder / DB_FILENAME
+        if db_file.is_file():
+            checks.extend(_check_database(db_file, meta))
+        else:
+            checks.append(Check("database", False, f"{DB_FILENAME} is missing"))
+        if meta is not None and meta.get("include_index"):
+            checks.append(_check_index(folder / INDEX_FOLDER))
+        return {"stamp": stamp, "valid": all(c.ok for c in checks),
+                "checks": [asdict(c) for c in checks]}
+
+    # ---------------------------------------------------------------- restore
+    def restore(self, stamp: str) -> dict:
+        """Replace the live database (and index) with a backup that validates.
+
+        The current state is backed up first (label ``pre-restore``). The
+        ingestion lock is held throughout so no ingestion writes meanwhile.
+        """
+        result = self.validate(stamp)
+        if not result["valid"]:
+            failed = "; ".join(f"{c['name']}: {c['detail']}" for c in result["checks"] if not c["ok"])
+            raise ValidationError(f"backup {stamp} does not validate, refusing to restore it ({failed})")
+        folder = self.root / stamp
+        meta = self._read_metadata(folder)
+        engine = self.engine
+        with ingest_lock(self.data_dir, engine.settings.ingest.lock_timeout, purpose="restore"):
+            before = self.create(label="pre-restore")
+            with engine.vectors.index.lock:
+                self._restore_database(folder / DB_FILENAME)
+                self._restore_index(folder / INDEX_FOLDER if meta["include_index"] else None)
+        counts = table_counts(engine.db.connection())
+        return {"restored": stamp, "pre_restore_backup": before["stamp"], "counts": counts}
+
+    def _restore_database(self, backup_db: Path) -> None:
+        """Write the backup into the live database file in one transaction.
+
+        The engine's connection is closed and reopened around it; the
+        ``SqliteDatabase`` object stays the same, so the models stay bound.
+        """
+        db = self.engine.db
+        db.close()
+        try:
+            with closing(_connect(backup_db, read_only=True)) as source, \
+                    closing(_connect(self.data_dir / DB_FILENAME)) as live:
+                source.backup(live)
+        finally:
+            db.connect(reuse_if_open=True)
+        migrate_database(db)
+
+    def _restore_index(self, backup_index: Path | None) -> None:
+        """Put the backup's index in place, or delete the live one (it is derived
+        data, rebuilt from the restored database on next use); either way the
+        in-memory index is dropped so the next query reloads it."""
+        live = self._live_index_dir()
+        if backup_index is not None:
+            live.mkdir(parents=True, exist_ok=True)
+            for name in INDEX_FILES:  # vectors first, sidecar last: how the index saves
+                tmp = live / f"{name}.restore{os.getpid()}"
+                shutil.copyfile(backup_index / name, tmp)
+                os.replace(tmp, live / name)
+        else:
+            for name in reversed(INDEX_FILES):
+                (live / name).unlink(missing_ok=True)
+        vectors = self.engine.vectors
+        vectors.index.index = None
+        vectors.index.meta = None
+        vectors.version = -1
+
+    # ---------------------------------------------------------------- helpers
+    def _live_index_dir(self) -> Path:
+        return self.engine.vectors.index.path.parent
+
+    def _folder(self, stamp: str) -> Path:
+        """The folder of a backup: a well-formed stamp (no path tricks) that exists."""
+        if not isinstance(stamp, str) or not STAMP_PATTERN.fullmatch(stamp):
+            raise ValidationError(f"invalid backup stamp {stamp!r}: expected YYYYMMDDTHHMMSSZ")
+        folder = self.root / stamp
+        if not folder.is_dir():
+            raise NotFound(f"unknown backup: {stamp}")
+        return folder
+
+    @staticmethod
+    def _read_metadata(folder: Path) -> dict:
+        """The folder's backup.json; ValueError says what is wrong with it."""
+        path = folder / METADATA_FILE
+        try:
+            meta = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ValueError(f"{METADATA_FILE} is missing") from None
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ValueError(f"{METADATA_FILE} is unreadable ({exc})") from None
+        if not isinstance(meta, dict):
+            raise ValueError(f"{METADATA_FILE} is not an object")
+        shapes = {"stamp": str, "created_at": str, "counts": dict, "files": dict, "include_index": bool}
+        wrong = [key for key, kind in shapes.items() if not isinstance(meta.get(key), kind)]
+        if wrong:
+            raise ValueError(f"{METADATA_FILE} lacks or mangles: {', '.join(wrong)}")
+        if meta["stamp"] != folder.name:
+            raise ValueError(f"{METADATA_FILE} names stamp {meta['stamp']!r}, the folder is {folder.name!r}")
+        return meta
+
+
+# ------------------------------------------------------------------ SQLite
+def _connect(path: Path, read_only: bool = False) -> sqlite3.Connection:
+    """A plain sqlite3 connection of our own (not the engine's Peewee one)."""
+    if read_only:
+        return sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True,
+                               timeout=BUSY_TIMEOUT_MS / 1000)
+    return sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000)
+
+
+def table_names() -> list[str]:
+    """Every table a backup counts: each model's table and the full-text index."""
+    return [model._meta.table_name for model in MODELS] + [FTS_TABLE]
+
+
+def table_counts(connection: sqlite3.Connection) -> dict[str, int]:
+    return {table: connection.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
+            for table in table_names()}
+
+
+def _schema_version(connection: sqlite3.Connection) -> int:
+    row = connection.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _check_database(db_file: Path, meta: dict | None) -> list[Check]:
+    """Integrity, schema, every table readable with the recorded counts, FTS5 consistency."""
+    checks = []
+    try:
+        with closing(_connect(db_file, read_only=True)) as connection:
+            rows = [r[0] for r in connection.execute("PRAGMA integrity_check").fetchall()]
+            checks.append(Check("integrity_check", rows == ["ok"], "; ".join(rows[:5])))
+            version = _schema_version(connection)
+            checks.append(Check("schema_version", 0 < version <= SCHEMA_VERSION,
+                                f"backup schema {version}, this version knows up to {SCHEMA_VERSION}"))
+            checks.append(_check_counts(connection, meta))
+    except sqlite3.Error as exc:
+        checks.append(Check("database", False, f"cannot read {DB_FILENAME}: {exc}"))
+        return checks
+    checks.append(_check_fts(db_file))
+    return checks
+
+
+def _check_counts(connection: sqlite3.Connection, meta: dict | None) -> Check:
+    try:
+        counts = table_counts(connection)
+    except sqlite3.Error as exc:
+        return Check("tables", False, f"a table is unreadable: {exc}")
+    if meta is None:
+        return Check("tables", True, f"{len(counts)} tables readable (no metadata to compare counts)")
+    recorded = meta["counts"]
+    differ = [f"{t}: {counts.get(t)} in the file, {recorded.get(t)} recorded"
+              for t in sorted(set(counts) | set(recorded)) if counts.get(t) != recorded.get(t)]
+    if differ:
+        return Check("tables", False, "; ".join(differ))
+    return Check("tables", True, f"{len(counts)} tables readable, counts match the metadata")
+
+
+def _check_fts(db_file: Path) -> Check:
+    """FTS5's integrity-check is an INSERT, so it runs on a scratch copy: the
+    backup itself is only ever opened read-only."""
+    with tempfile.TemporaryDirectory(prefix=".check-", dir=db_file.parent.parent) as scratch:
+        copy = Path(scratch) / DB_FILENAME
+        shutil.copyfile(db_file, copy)
+        try:
+            with closing(_connect(copy)) as connection:
+                connection.execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rank) VALUES ('integrity-check', 1)")
+        except sqlite3.Error as exc:
+            return Check("fts", False, f"full-text index inconsistent: {exc}")
+    return Check("fts", True, "full-text index consistent with the chunks")
+
+
+# ------------------------------------------------------------------- files
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _describe_files(folder: Path) -> dict[str, dict]:
+    """Size and sha256 of every file of a backup (except its metadata), by relative path."""
+    return {path.relative_to(folder).as_posix(): {"bytes": path.stat().st_size, "sha256": _sha256(path)}
+            for path in sorted(folder.rglob("*")) if path.is_file() and path.name != METADATA_FILE}
+
+
+def _check_files(folder: Path, recorded: dict) -> list[Check]:
+    checks = [] if DB_FILENAME in recorded else [Check("files", False, f"the metadata lists no {DB_FILENAME}")]
+    return checks + [_check_file(folder, name, expected) for name, expected in sorted(recorded.items())]
+
+
+def _check_file(folder: Path, name: str, expected) -> Check:
+    """One file of the backup is where the metadata says and has its checksum."""
+    path = folder / name
+    check = f"file {name}"
+    try:
+        if not path.resolve().is_relative_to(folder.resolve()):
+            return Check(check, False, "the path leaves the backup folder")
+        if not path.is_file():
+            return Check(check, False, "missing")
+        if not isinstance(expected, dict) or _sha256(path) != expected.get("sha256"):
+            return Check(check, False, "sha256 differs from the metadata")
+    except OSError as exc:
+        return Check(check, False, f"unreadable ({exc})")
+    return Check(check, True, "sha256 matches")
+
+
+def _mtimes(folder: Path) -> tuple[int, int]:
+    return tuple(os.stat(folder / name).st_mtime_ns for name in INDEX_FILES)  # type: ignore[return-value]
+
+
+def _check_index(folder: Path) -> Check:
+    """The backed-up index loads with usearch and holds as many vectors as its sidecar says."""
+    from usearch.index import Index
+
+    vectors, sidecar = (folder / name for name in INDEX_FILES)
+    try:
+        expected = json.loads(sidecar.read_text(encoding="utf-8"))["count"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return Check("index", False, f"index sidecar unreadable ({exc})")
+    try:
+        index = Index.restore(str(vectors))
+    except (RuntimeError, ValueError, OSError) as exc:
+        return Check("index", False, f"index does not load ({exc})")
+    if index is None:
+        return Check("index", False, "index does not load (no usearch header)")
+    if len(index) != expected:
+        return Check("index", False, f"index holds {len(index)} vectors, its sidecar says {expected}")
+    return Check("index", True, f"index loads with {len(index)} vectors")
+
+
+def _stamp_order(stamp: str) -> tuple:
+    """Sort key: by time, then by the same-second suffix numerically; odd names last."""
+    if not STAMP_PATTERN.fullmatch(stamp):
+        return ("", 0, stamp)
+    base, _, number = stamp.partition("-")
+    return (base, int(number or 1), stamp)
