@@ -69,9 +69,26 @@ def ingest_lock(data_dir: Path, timeout: float = 0.0, purpose: str = "ingestion"
 
 
 def is_locked(data_dir: Path) -> bool:
-    """True when some process or thread holds the ingestion lock right now."""
-    try:
-        with ingest_lock(data_dir, 0.0, purpose="probe"):
-            return False
-    except Busy:
+    """True when some process or thread holds the ingestion lock right now.
+
+    A probe must never take the lock itself (a status poll would then make a
+    concurrent ingestion fail with Busy), so it asks without acquiring: this
+    process's thread lock, then whether the owner named in ``ingest.owner`` is
+    a live process. A holder killed with -9 leaves a stale owner file whose pid
+    is gone, which reads as free, as the file lock itself is.
+    """
+    if _thread_lock(data_dir / "ingest.lock").locked():
         return True
+    who = holder(data_dir)
+    if not who or not isinstance(who.get("pid"), int):
+        return False
+    pid = who["pid"]
+    if pid == os.getpid():
+        return False  # ours, and our thread lock is free: stale
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

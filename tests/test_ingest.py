@@ -236,3 +236,16 @@ def test_cli_json_summary_shape(tmp_path, vault):
                 "chunks_removed", "seconds"):
         assert key in summary
     assert all(set(item) >= {"path", "reason"} for item in summary["skipped"])
+
+
+def test_probing_the_lock_never_takes_it(engine):
+    """A status poll during an ingestion must not make that ingestion fail."""
+    from atocore_tui.locks import is_locked
+
+    with ingest_lock(engine.data_dir):
+        assert is_locked(engine.data_dir)
+        assert engine.status()["ingesting"]["pid"] > 0
+    assert not is_locked(engine.data_dir)
+    (engine.data_dir / "ingest.owner").write_text('{"pid": 999999999, "since": "x"}')
+    assert not is_locked(engine.data_dir)  # a dead holder's stale owner file reads as free
+    assert engine.ingest().summary()["ingested"] > 0

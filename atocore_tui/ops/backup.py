@@ -263,10 +263,7 @@ class Backups:
         else:
             for name in reversed(INDEX_FILES):
                 (live / name).unlink(missing_ok=True)
-        vectors = self.engine.vectors
-        vectors.index.index = None
-        vectors.index.meta = None
-        vectors.version = -1
+        self.engine.vectors.reset()
 
     # ---------------------------------------------------------------- helpers
     def _live_index_dir(self) -> Path:

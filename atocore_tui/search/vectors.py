@@ -125,6 +125,14 @@ class ChunkVectors:
             self.index.add(np.asarray(added, dtype=np.uint64), vectors)
             self.version = version
 
+    def reset(self) -> None:
+        """Forget the in-memory index (after the files under it were replaced,
+        e.g. by a restore); the next use loads or rebuilds it."""
+        with self.index.lock:
+            self.index.index = None
+            self.index.meta = None
+            self.version = -1
+
     def save(self) -> None:
         with self.index.lock:
             if self.index.index is not None:
