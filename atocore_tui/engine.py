@@ -11,8 +11,6 @@ from functools import cached_property
 from pathlib import Path
 from typing import Callable, Sequence
 
-from peewee import fn
-
 from .config import Settings
 from .errors import NotFound, ValidationError
 from .ingest.files import Scope, resolve_scope, source_scope
@@ -21,7 +19,7 @@ from .locks import holder, is_locked
 from .search.embedding import Embedder
 from .search.retrieval import Hit, RetrievalRequest, Retriever
 from .search.vectors import ChunkVectors, chunks_version
-from .store import DB_FILENAME, SCHEMA_VERSION, Chunk, Document, Project, ProjectAlias, open_database
+from .store import DB_FILENAME, SCHEMA_VERSION, Chunk, Document, open_database
 
 Progress = Callable[[int, int, str], None]
 MAX_TOP_K = 200
@@ -47,6 +45,19 @@ class Engine:
     # ------------------------------------------------------------ services
     # Each knowledge layer is a service object built on first use; it holds
     # the engine and is the one way its operations are done.
+    @cached_property
+    def text_vectors(self):
+        """Cached embeddings of short texts (memories, state, entities)."""
+        from .search.text_vectors import TextVectors
+
+        return TextVectors(self.embedder)
+
+    @cached_property
+    def context(self):
+        from .context.builder import ContextBuilder
+
+        return ContextBuilder(self)
+
     @cached_property
     def projects(self):
         from .projects.registry import ProjectRegistry
@@ -91,25 +102,16 @@ class Engine:
 
     # ----------------------------------------------------------------- names
     def known_projects(self) -> set[str]:
-        registered = {p.id for p in Project.select(Project.id)}
-        documented = {row[0] for row in Document.select(Document.project).distinct().tuples() if row[0]}
-        return registered | documented
+        return self.projects.known()
 
     def resolve_project(self, name: str | None) -> str | None:
         """Alias or id -> canonical project id; ``None``/blank stays ``None``."""
         if name is None or not str(name).strip():
             return None
-        wanted = str(name).strip().lower()
-        alias = ProjectAlias.get_or_none(fn.LOWER(ProjectAlias.alias) == wanted)
-        if alias is not None:
-            return alias.project_id
-        for project in self.known_projects():
-            if project.lower() == wanted:
-                return project
-        raise NotFound(f"unknown project: {name}")
+        return self.projects.resolve(name)
 
     def project_names(self, project: str) -> list[str]:
-        return [project, *(a.alias for a in ProjectAlias.select().where(ProjectAlias.project == project))]
+        return self.projects.names(project)
 
     # ------------------------------------------------------------- ingestion
     def scope_for(self, path: str | Path | None) -> list[Scope]:
@@ -124,26 +126,40 @@ class Engine:
                purge_deleted: bool = False, progress: Progress | None = None,
                cancelled: Callable[[], bool] | None = None) -> IngestReport:
         """Ingest a path inside a source (or every source); incremental by content hash."""
+        scopes = self.scope_for(path)
         if project is not None and str(project).strip():
             project = self.resolve_project_or_new(project)
         else:
             project = None
-        scopes = self.scope_for(path)
+        if self.projects.import_bundled_if_empty() and project:
+            project = self.resolve_project_or_new(project)  # it may be a bundled alias
+        project_for = self.projects.path_resolver()
         report = IngestReport()
         for scope in scopes:
             report.merge(self.ingester.run(scope, project=project, purge_deleted=purge_deleted,
-                                           progress=progress, cancelled=cancelled))
+                                           progress=progress, project_for=project_for,
+                                           canonical=self._front_matter_project, cancelled=cancelled))
         return report
+
+    def _front_matter_project(self, name: str) -> str:
+        """A note's own ``project:`` — an alias resolves; an unknown name is kept
+        as written (lower-cased), a known-but-unregistered project."""
+        try:
+            return self.resolve_project(name) or ""
+        except (NotFound, ValidationError):
+            return str(name).strip().lower()
 
     def resolve_project_or_new(self, name: str) -> str:
         """For ingestion: a known name resolves; a new one must be a valid slug."""
+        from .projects.registry import SLUG_RULE, is_slug
+
         try:
             return self.resolve_project(name) or ""
         except NotFound:
-            slug = str(name).strip()
-            if not _is_slug(slug):
+            slug = str(name).strip().lower()
+            if not is_slug(slug):
                 raise ValidationError(
-                    f"invalid project id {name!r}: use lowercase letters, digits and dashes") from None
+                    f"invalid project id {name!r}: use {SLUG_RULE}") from None
             return slug
 
     # -------------------------------------------------------------- retrieval
@@ -203,13 +219,3 @@ def _size(path: Path) -> int:
         return os.path.getsize(path)
     except OSError:
         return 0
-
-
-def _is_slug(text: str) -> bool:
-    import re
-
-    return bool(re.fullmatch(r"[a-z0-9][a-z0-9-]{0,62}", text))
-
-
-def open_engine(settings: Settings) -> Engine:
-    return Engine(settings)

@@ -249,3 +249,21 @@ def test_probing_the_lock_never_takes_it(engine):
     (engine.data_dir / "ingest.owner").write_text('{"pid": 999999999, "since": "x"}')
     assert not is_locked(engine.data_dir)  # a dead holder's stale owner file reads as free
     assert engine.ingest().summary()["ingested"] > 0
+
+
+def test_front_matter_alias_resolves_to_the_canonical_project(engine, vault):
+    write(vault / "inbox" / "alias-note.md", "---\nproject: ODU\n---\n# Note\n\nSpline backlash.\n")
+    engine.ingest()
+    assert Document.get(Document.path == "inbox/alias-note.md").project == "orion-drive"
+
+
+def test_reingest_of_an_unchanged_vault_parses_nothing(engine, monkeypatch):
+    """With registered ingest roots too, unchanged bytes skip parsing entirely."""
+    from atocore_tui.ingest import pipeline
+
+    engine.ingest()
+    calls = []
+    real = pipeline.parse_document
+    monkeypatch.setattr(pipeline, "parse_document", lambda *a, **k: calls.append(a[1]) or real(*a, **k))
+    assert engine.ingest().summary()["ingested"] == 0
+    assert calls == []

@@ -29,6 +29,9 @@ from .markdown import ParsedChunk, parse_document
 
 Progress = Callable[[int, int, str], None]
 ProjectResolver = Callable[[str, str], "str | None"]
+"""(source, relative path) -> the project whose ingest root holds the file."""
+ProjectName = Callable[[str], str]
+"""A project name from front matter -> its canonical id (aliases resolved)."""
 
 BATCH_FILES = 64
 SAVE_EVERY_SECONDS = 5.0
@@ -140,6 +143,7 @@ class Ingester:
 
     def run(self, scope: Scope, *, project: str | None = None, purge_deleted: bool = False,
             progress: Progress | None = None, project_for: ProjectResolver | None = None,
+            canonical: ProjectName | None = None,
             cancelled: Callable[[], bool] | None = None) -> IngestReport:
         started = time.perf_counter()
         report = IngestReport(scope=f"{scope.source}:{scope.relative or '/'}")
@@ -147,14 +151,16 @@ class Ingester:
             self.vectors.writers += 1
             try:
                 report.index_rebuilt = self.vectors.ensure(progress, holding_lock=True)
-                self._run_locked(scope, report, project, purge_deleted, progress, project_for, cancelled)
+                self._run_locked(scope, report, project, purge_deleted, progress, project_for,
+                                 canonical, cancelled)
             finally:
                 self.vectors.writers -= 1
                 self.vectors.save()
         report.seconds = time.perf_counter() - started
         return report
 
-    def _run_locked(self, scope, report, project, purge_deleted, progress, project_for, cancelled):
+    def _run_locked(self, scope, report, project, purge_deleted, progress, project_for, canonical,
+                    cancelled):
         paths = walk(scope)
         total = len(paths)
         existing = {d.path: d for d in Document.select().where(Document.source == scope.source)
@@ -166,7 +172,7 @@ class Ingester:
             batch = paths[start:start + BATCH_FILES]
             planned: list[_Planned] = []
             for offset, path in enumerate(batch):
-                item = self._plan(scope, path, existing.get(path), project, project_for)
+                item = self._plan(scope, path, existing.get(path), project, project_for, canonical)
                 if isinstance(item, FileReport):
                     report.files.append(item)
                 else:
@@ -190,19 +196,25 @@ class Ingester:
                                     for d in gone)
 
     def _plan(self, scope: Scope, path: str, document: Document | None, project: str | None,
-              project_for: ProjectResolver | None) -> _Planned | FileReport:
+              project_for: ProjectResolver | None,
+              canonical: ProjectName | None = None) -> _Planned | FileReport:
         try:
             read = read_file(scope.root, path, self.settings.ingest.max_file_bytes)
         except Skip as skip:
             return FileReport(path, scope.source, "skipped", str(skip))
         same_bytes = document is not None and document.content_hash == read.content_hash
-        if same_bytes and project is None and project_for is None:
+        default_project = project or (project_for(scope.source, path) if project_for else None) or ""
+        if same_bytes and document.project == default_project:
+            # Unchanged bytes and the project it would get without front matter:
+            # nothing can differ, so skip parsing (the common re-ingest case).
             return FileReport(path, scope.source, "unchanged")
         parsed = parse_document(read.text, path, max_chars=self.settings.ingest.chunk_max_chars,
                                 min_chars=self.settings.ingest.chunk_min_chars,
                                 plain_text=read.kind == "text")
-        resolved_project = (parsed.project or project
-                            or (project_for(scope.source, path) if project_for else None) or "")
+        front_matter_project = parsed.project
+        if front_matter_project and canonical is not None:
+            front_matter_project = canonical(front_matter_project)
+        resolved_project = front_matter_project or default_project
         if same_bytes and document.project == resolved_project:
             return FileReport(path, scope.source, "unchanged")
         report = FileReport(path, scope.source, "ingested", warnings=parsed.warnings)
