@@ -126,3 +126,15 @@ def test_inline_tags_rules():
 def test_empty_and_whitespace_documents():
     assert parse_document("", "e.md").chunks == []
     assert parse_document("---\ntitle: t\n---\n\n   \n", "e.md").chunks == []
+
+
+def test_a_short_closing_paragraph_is_not_left_alone():
+    first = "Clean the gears in the ultrasonic bath. " * 12      # ~480 chars
+    second = "Weigh the grease per stage on the balance. " * 15 + "Record it." * 5  # ~694 chars
+    text = f"# Procedure\n\n{first.strip()}\n\n{second.strip()}\n\nRelated: a, b.\n"
+    doc = parse_document(text, "p.md", max_chars=1200, min_chars=200)
+    assert len(doc.chunks) == 2
+    assert all(len(c.content) >= 200 for c in doc.chunks)
+    assert doc.chunks[-1].content.startswith("Weigh the grease")
+    assert doc.chunks[-1].content.endswith("Related: a, b.")
+    assert all(c.char_end - c.char_start <= 1200 for c in doc.chunks)

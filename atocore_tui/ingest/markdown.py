@@ -226,7 +226,8 @@ def _sections(text: str, body_start: int, use_headings: bool):
         yield tuple(t for _, t in stack), heading_span, paragraphs
 
 
-def _pieces(text: str, body_start: int, use_headings: bool, max_chars: int) -> list[_Piece]:
+def _pieces(text: str, body_start: int, use_headings: bool, max_chars: int,
+            min_chars: int = 0) -> list[_Piece]:
     pieces: list[_Piece] = []
     for path, heading_span, paragraphs in _sections(text, body_start, use_headings):
         units: list[tuple[int, int]] = []
@@ -234,17 +235,34 @@ def _pieces(text: str, body_start: int, use_headings: bool, max_chars: int) -> l
             units.append(heading_span)
         for start, end in paragraphs:
             units.extend(_split_long(text, start, end, max_chars))
-        current: list[tuple[int, int]] = []
+        groups: list[list[tuple[int, int]]] = [[]]
         for unit in units:
-            if current and unit[1] - current[0][0] > max_chars:
-                pieces.append(_Piece(path, current[0][0], current[-1][1],
-                                     headings_only=current == [heading_span]))
-                current = []
-            current.append(unit)
-        if current:
-            pieces.append(_Piece(path, current[0][0], current[-1][1],
-                                 headings_only=current == [heading_span]))
+            if groups[-1] and unit[1] - groups[-1][0][0] > max_chars:
+                groups.append([])
+            groups[-1].append(unit)
+        _rebalance_tail(groups, min_chars, max_chars)
+        for group in groups:
+            if group:
+                pieces.append(_Piece(path, group[0][0], group[-1][1],
+                                     headings_only=group == [heading_span]))
     return pieces
+
+
+def _rebalance_tail(groups: list[list[tuple[int, int]]], min_chars: int, max_chars: int) -> None:
+    """A section's last piece too small to stand alone takes paragraphs from the
+    piece before it (a lone closing line would otherwise be a useless chunk)."""
+    if len(groups) < 2:
+        return
+    previous, last = groups[-2], groups[-1]
+
+    def size(group):
+        return group[-1][1] - group[0][0] if group else 0
+
+    while size(last) < min_chars and len(previous) > 1:
+        candidate = [previous[-1], *last]
+        if size(candidate) > max_chars or size(previous[:-1]) < min_chars:
+            break
+        last.insert(0, previous.pop())
 
 
 def _common_path(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[str, ...]:
@@ -309,7 +327,8 @@ def parse_document(text: str, filename: str, *, max_chars: int = 1200, min_chars
     raw_project = front.get("project")
     project = str(raw_project).strip() if raw_project not in (None, "") else None
 
-    pieces = _merge_small(_pieces(text, body_start, not plain_text, max_chars), min_chars, max_chars)
+    pieces = _merge_small(_pieces(text, body_start, not plain_text, max_chars, min_chars),
+                          min_chars, max_chars)
     lines = _Lines(text)
     chunks: list[ParsedChunk] = []
     occurrences: dict[str, int] = {}
