@@ -55,6 +55,9 @@ class IndexSettings:
     connectivity: int = 16
     expansion_add: int = 128
     expansion_search: int = 64
+    exact_below: int = 50_000
+    """Below this many vectors, search is exact (a brute-force scan: 1.2 ms for
+    20k vectors here), so answers do not depend on how the graph was built."""
 
 
 @dataclass

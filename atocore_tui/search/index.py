@@ -37,13 +37,14 @@ class IndexMeta:
 
 class VectorIndex:
     def __init__(self, folder: Path, name: str, *, dtype: str = "f16", connectivity: int = 16,
-                 expansion_add: int = 128, expansion_search: int = 64):
+                 expansion_add: int = 128, expansion_search: int = 64, exact_below: int = 0):
         self.path = folder / f"{name}.usearch"
         self.meta_path = folder / f"{name}.json"
         self.dtype = dtype
         self.connectivity = connectivity
         self.expansion_add = expansion_add
         self.expansion_search = expansion_search
+        self.exact_below = exact_below
         self.lock = threading.RLock()
         self.index: Index | None = None
         self.meta: IndexMeta | None = None
@@ -147,7 +148,8 @@ class VectorIndex:
         with self.lock:
             if self.index is None or len(self.index) == 0 or count <= 0:
                 return []
-            matches = self.index.search(np.asarray(vector, dtype=np.float32), count)
+            exact = len(self.index) < self.exact_below
+            matches = self.index.search(np.asarray(vector, dtype=np.float32), count, exact=exact)
             return [(int(k), 1.0 - float(d)) for k, d in zip(matches.keys, matches.distances)]
 
     def vectors(self, keys: list[int]) -> dict[int, np.ndarray]:

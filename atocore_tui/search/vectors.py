@@ -38,7 +38,8 @@ class ChunkVectors:
         self.index = VectorIndex(data_dir / "index", "chunks", dtype=settings.dtype,
                                  connectivity=settings.connectivity,
                                  expansion_add=settings.expansion_add,
-                                 expansion_search=settings.expansion_search)
+                                 expansion_search=settings.expansion_search,
+                                 exact_below=settings.exact_below)
         self.version = -1
         """The chunks_version that the in-memory index reflects."""
         self.writers = 0
