@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import sys
-from contextlib import nullcontext
 
-from .common import console, print_json
+from .common import console, print_json, progress_bar
 
 
 def register(commands) -> None:
@@ -19,21 +17,7 @@ def register(commands) -> None:
 
 
 def run(engine, args) -> int:
-    show_progress = not args.json and sys.stderr.isatty()
-    progress_context = nullcontext(None)
-    if show_progress:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-        progress_context = Progress(TextColumn("[bold]ingest"), BarColumn(), MofNCompleteColumn(),
-                                    TimeElapsedColumn(), TextColumn("{task.description}"),
-                                    transient=True, console=console(stderr=True))
-    with progress_context as bar:
-        task = bar.add_task("", total=None) if bar else None
-
-        def progress(done: int, total: int, label: str) -> None:
-            if bar is not None:
-                bar.update(task, completed=done, total=total, description=label[-50:])
-
+    with progress_bar("ingest", enabled=not args.json) as progress:
         report = engine.ingest(args.path, project=args.project, purge_deleted=args.purge_deleted,
                                progress=progress)
     summary = report.summary()

@@ -4,13 +4,11 @@ register, update, refresh, export, import)."""
 from __future__ import annotations
 
 import argparse
-import sys
-from contextlib import nullcontext
 
 import yaml
 
 from ..projects.registry import parse_root, root_label
-from .common import console, print_json
+from .common import console, print_json, progress_bar
 
 
 def register(commands) -> None:
@@ -142,20 +140,7 @@ def update_project(engine, args) -> int:
 
 
 def refresh_project(engine, args) -> int:
-    show_progress = not args.json and sys.stderr.isatty()
-    context = nullcontext(None)
-    if show_progress:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-        context = Progress(TextColumn("[bold]refresh"), BarColumn(), MofNCompleteColumn(),
-                           TextColumn("{task.description}"), transient=True, console=console(stderr=True))
-    with context as bar:
-        task = bar.add_task("", total=None) if bar else None
-
-        def progress(done: int, total: int, label: str) -> None:
-            if bar is not None:
-                bar.update(task, completed=done, total=total, description=label[-50:])
-
+    with progress_bar("refresh", enabled=not args.json) as progress:
         result = engine.projects.refresh(args.name, purge_deleted=args.purge_deleted, progress=progress)
     if args.json:
         print_json(result)
