@@ -11,7 +11,6 @@ latency percentiles are printed with SQLite's query plan.
     .venv/bin/python bench/interactions_bench.py                 # N = 10000, extraction on record
     .venv/bin/python bench/interactions_bench.py --no-extract     # record + reinforcement only
     .venv/bin/python bench/interactions_bench.py -n 2000 --repeat 50
-    .venv/bin/python bench/interactions_bench.py --composite-indexes   # what (filter, created_at) indexes buy
 """
 
 from __future__ import annotations
@@ -143,8 +142,6 @@ def main() -> int:
     parser.add_argument("-n", "--count", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=200, help="runs of each list query")
     parser.add_argument("--no-extract", action="store_true", help="record without extraction")
-    parser.add_argument("--composite-indexes", action="store_true",
-                        help="add (filter, created_at) indexes first, to measure what they would buy")
     parser.add_argument("--keep", type=Path, help="keep the data dir here instead of a temp dir")
     args = parser.parse_args()
 
@@ -154,10 +151,6 @@ def main() -> int:
     rng = random.Random(7)
     try:
         memory_ids = seed(engine, rng)
-        if args.composite_indexes:
-            for column in ("project", "client", "session_id"):
-                engine.db.execute_sql(f"CREATE INDEX IF NOT EXISTS interaction_{column}_created_at "
-                                      f"ON interaction ({column}, created_at)")
         engine.memories.near_duplicates("warm up the embedding model")
         log_module.utc_now = Clock()
         log = InteractionLog(engine, extract_on_record=not args.no_extract)

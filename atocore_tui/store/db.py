@@ -68,9 +68,22 @@ def add_columns(db: SqliteDatabase, table: str, **fields) -> None:
         migrate(*operations)
 
 
+def _graph_indexes(db: SqliteDatabase) -> None:
+    """Composite indexes for graph walks and gaps: edges looked up by (end, type) in one
+    probe (the FK indexes alone also read the edges of other types), entities by
+    (project, type, status) for the gap queries."""
+    for statement in (
+        "CREATE INDEX IF NOT EXISTS relationship_source_type ON relationship (source_id, relationship_type)",
+        "CREATE INDEX IF NOT EXISTS relationship_target_type ON relationship (target_id, relationship_type)",
+        "CREATE INDEX IF NOT EXISTS entity_project_type_status ON entity (project, entity_type, status)",
+    ):
+        db.execute_sql(statement)
+
+
 # (version, step). Append only; never edit a released step.
 MIGRATIONS: list[tuple[int, Callable[[SqliteDatabase], None]]] = [
     (1, _create_schema),
+    (2, _query_indexes),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
