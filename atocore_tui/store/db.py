@@ -68,11 +68,17 @@ def add_columns(db: SqliteDatabase, table: str, **fields) -> None:
         migrate(*operations)
 
 
-def _graph_indexes(db: SqliteDatabase) -> None:
+def _query_indexes(db: SqliteDatabase) -> None:
     """Composite indexes for graph walks and gaps: edges looked up by (end, type) in one
     probe (the FK indexes alone also read the edges of other types), entities by
-    (project, type, status) for the gap queries."""
+    (project, type, status) for the gap queries. And the interaction log filtered
+    by project/client/session, newest first: without them SQLite sorts every
+    matching row (9-13 ms at 10k interactions; under 1 ms with them,
+    bench/interactions_bench.py)."""
     for statement in (
+        "CREATE INDEX IF NOT EXISTS interaction_project_created ON interaction (project, created_at)",
+        "CREATE INDEX IF NOT EXISTS interaction_client_created ON interaction (client, created_at)",
+        "CREATE INDEX IF NOT EXISTS interaction_session_created ON interaction (session_id, created_at)",
         "CREATE INDEX IF NOT EXISTS relationship_source_type ON relationship (source_id, relationship_type)",
         "CREATE INDEX IF NOT EXISTS relationship_target_type ON relationship (target_id, relationship_type)",
         "CREATE INDEX IF NOT EXISTS entity_project_type_status ON entity (project, entity_type, status)",
