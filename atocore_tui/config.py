@@ -70,6 +70,16 @@ class RetrievalSettings:
 
 
 @dataclass
+class ExtractionSettings:
+    on_record: bool = True
+    """Propose candidate memories from every recorded interaction."""
+    command: str = ""
+    """An external extractor (e.g. a local LLM CLI), split like a shell line but
+    never run through one; JSON in on stdin, candidates out on stdout. Off when empty."""
+    timeout: float = 30.0
+
+
+@dataclass
 class ContextSettings:
     budget: int = 3000
 
@@ -83,6 +93,7 @@ class Settings:
     index: IndexSettings = field(default_factory=IndexSettings)
     retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
     context: ContextSettings = field(default_factory=ContextSettings)
+    extraction: ExtractionSettings = field(default_factory=ExtractionSettings)
     config_path: Path | None = None
     """The file these settings were read from (not itself a setting)."""
 
@@ -294,5 +305,7 @@ def _validate(settings: Settings) -> None:
         bad(f"context.budget must not be negative, got {settings.context.budget}")
     if not 0 < settings.retrieval.duplicate_similarity <= 1:
         bad("retrieval.duplicate_similarity must lie in (0, 1]")
+    if settings.extraction.timeout <= 0:
+        bad("extraction.timeout must be positive")
     if settings.ingest.lock_timeout < 0:
         bad("ingest.lock_timeout must not be negative")

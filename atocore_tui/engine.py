@@ -209,6 +209,14 @@ class Engine:
             "ingesting": holder(self.data_dir) if is_locked(self.data_dir) else None,
         }
 
+    def activate(self) -> None:
+        """Bind the models to this engine's database again (after another Engine
+        in this process bound them to its own; tests do this)."""
+        from .store import MODELS
+
+        self.db.bind(MODELS, bind_refs=False, bind_backrefs=False)
+        self.db.connect(reuse_if_open=True)
+
     def close(self) -> None:
         if not self.db.is_closed():
             self.db.close()

@@ -11,6 +11,7 @@ import pytest
 
 from atocore_tui.config import load_settings
 from atocore_tui.engine import Engine
+from atocore_tui.ops.first_run import first_run
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_VAULT = ROOT / "sample_vault"
@@ -57,13 +58,21 @@ def engine(tmp_path: Path, vault: Path):
 
 
 @pytest.fixture(scope="session")
-def sample_engine(tmp_path_factory):
-    """One ingested sample vault shared by read-only tests."""
+def _shared_sample_engine(tmp_path_factory):
     data = tmp_path_factory.mktemp("sample-data")
     eng = Engine(make_settings(data, SAMPLE_VAULT))
-    eng.ingest()
+    first_run(eng)
     yield eng
     eng.close()
+
+
+@pytest.fixture
+def sample_engine(_shared_sample_engine):
+    """One first-run sample data dir (notes, seed memories and state, graph)
+    shared by read-only tests; re-bound to the models for each test, since
+    other tests' engines bind them to their own databases."""
+    _shared_sample_engine.activate()
+    return _shared_sample_engine
 
 
 def write(path: Path, text: str) -> Path:

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import argparse
-
 from .. import __version__
-from . import ingest
-from .common import console, print_json
+from .common import console, print_json, progress_bar
 
 
 def register(commands) -> None:
@@ -17,12 +14,21 @@ def register(commands) -> None:
 
 def default(engine, args=None) -> int:
     """Bare ``atocore-tui``: on a fresh data dir, ingest the configured sources
-    first (the bundled sample vault when nothing is configured), then show status."""
-    if engine.status()["documents"] == 0 and engine.settings.configured_sources():
-        args = argparse.Namespace(path=None, project=None, purge_deleted=False, json=False)
-        console().print("[bold]First run[/]: ingesting "
-                         + ", ".join(str(p) for p in engine.settings.configured_sources().values()))
-        ingest.run(engine, args)
+    (the bundled sample vault when nothing is configured) and load what they
+    ship in ``.atocore/``; then show status."""
+    from ..ops.first_run import first_run, needs_first_run
+
+    if needs_first_run(engine):
+        out = console()
+        out.print("[bold]First run[/]: ingesting "
+                  + ", ".join(str(p) for p in engine.settings.configured_sources().values()))
+        with progress_bar("ingest") as progress:
+            result = first_run(engine, progress)
+        summary = result["ingest"]
+        out.print(f"{summary['ingested']} notes ingested ({summary['chunks_added']} chunks), "
+                  f"{len(summary['skipped'])} skipped; seeded {result['seeded']['memories']} memories, "
+                  f"{result['seeded']['state']} project-state entries; "
+                  f"graph: {result['graph'].get('entities', 0)} entities")
     return show(engine, False)
 
 

@@ -24,11 +24,9 @@ from typing import Any, Sequence
 from peewee import SQL, fn
 
 from ..errors import AtoCoreError, NotFound, ValidationError
-from ..memory.extraction import EXTERNAL_TIMEOUT_S, Extractor
+from ..memory.extraction import Extractor
 from ..store.models import TIMESTAMP_FORMAT, Interaction, utc_now
 
-EXTRACT_ON_RECORD = True
-"""Default of ``extraction.on_record`` while config.py has no such setting."""
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
 PROMPT_PREVIEW_CHARS = 200
@@ -66,11 +64,6 @@ def normalise_since(since: str | datetime | date | None) -> str | None:
     return moment.strftime(TIMESTAMP_FORMAT)
 
 
-def _setting(engine, section: str, name: str, default: Any) -> Any:
-    """A setting that config.py may not define yet: read it if it exists."""
-    return getattr(getattr(engine.settings, section, None), name, default)
-
-
 def _command(value: Any) -> list[str] | None:
     """An external command from settings: an argument list, or a string split
     like a shell would (it is never run through a shell)."""
@@ -85,13 +78,12 @@ class InteractionLog:
     def __init__(self, engine, *, extract_on_record: bool | None = None,
                  external_command: Sequence[str] | None = None):
         self.engine = engine
-        self.extract_on_record = (_setting(engine, "extraction", "on_record", EXTRACT_ON_RECORD)
-                                  if extract_on_record is None else bool(extract_on_record))
-        command = external_command if external_command is not None else _command(
-            _setting(engine, "extraction", "command", None))
+        settings = engine.settings.extraction
+        self.extract_on_record = (settings.on_record if extract_on_record is None
+                                  else bool(extract_on_record))
+        command = external_command if external_command is not None else _command(settings.command)
         self.extractor = Extractor(engine, external_command=command or None,
-                                   external_timeout=_setting(engine, "extraction", "timeout",
-                                                             EXTERNAL_TIMEOUT_S))
+                                   external_timeout=settings.timeout)
 
     # -------------------------------------------------------------- record
     def record(self, prompt: str, response: str = "", response_summary: str = "", project: str = "",

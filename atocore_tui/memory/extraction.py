@@ -30,7 +30,7 @@ from typing import Iterable, Sequence
 
 from ..errors import AtoCoreError, ValidationError
 from ..store.models import Interaction, Memory
-from .service import DUPLICATE_THRESHOLD, MEMORY_TYPES
+from .service import DUPLICATE_THRESHOLD, MEMORY_TYPES, duplicate_score
 
 EXTRACTOR_ACTOR = "extractor"
 EXTERNAL_TIMEOUT_S = 30.0
@@ -461,5 +461,7 @@ class Extractor:
         if not kept:
             return False
         vectors = self.engine.embedder.encode([proposal.content, *(k.content for k in kept)])
-        return bool((vectors[1:] @ vectors[0] >= threshold).any())
+        similarities = vectors[1:] @ vectors[0]
+        return any(duplicate_score(float(sim), proposal.content, other.content) >= threshold
+                   for sim, other in zip(similarities, kept))
 
