@@ -10,13 +10,14 @@ from atocore_tui.engine import Engine
 from atocore_tui.errors import Busy, NotFound, ValidationError
 from atocore_tui.locks import ingest_lock
 from atocore_tui.store import Chunk, Document, get_meta, integrity_check
+from atocore_tui.search.terms import query_terms
 from atocore_tui.store.fts import search as fts_search
 
 from .conftest import ROOT, make_settings, write
 
 
 def fts_paths(engine, text):
-    keys = [key for key, _ in fts_search(engine.db, text, 50)]
+    keys = [key for key, _ in fts_search(engine.db, query_terms(text), 50)]
     return {c.document.path for c in Chunk.select(Chunk, Document).join(Document).where(Chunk.key.in_(keys))}
 
 

@@ -6,7 +6,12 @@ from atocore_tui.store import (
     MODELS, SCHEMA_VERSION, Chunk, Document, Memory, get_meta, integrity_check, open_database,
 )
 from atocore_tui.store.db import MIGRATIONS, SchemaTooNew, add_columns, migrate_database
-from atocore_tui.store.fts import match_expression, search
+from atocore_tui.search.terms import query_terms
+from atocore_tui.store.fts import match_expression, search as fts_search
+
+
+def search(db, text, limit):
+    return fts_search(db, query_terms(text), limit)
 
 
 def test_new_database_is_wal_with_busy_timeout_and_current_schema(tmp_path):
@@ -77,7 +82,7 @@ def test_query_text_can_never_be_an_fts_syntax_error(tmp_path, text):
         search(db, text, 5)  # must not raise
     finally:
         db.close()
-    assert match_expression("the of and") is None
+    assert match_expression(query_terms("the of and")) is None
 
 
 def test_older_database_is_migrated_without_loss(tmp_path):

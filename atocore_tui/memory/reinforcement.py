@@ -24,9 +24,9 @@ only what the user trusts is in play.
 
 from __future__ import annotations
 
-import re
-from functools import lru_cache
 from typing import Iterable, Sequence
+
+from ..search import terms
 
 CONFIDENCE_STEP = 0.1
 """Share of the remaining distance to 1.0 that one use closes."""
@@ -37,24 +37,8 @@ OVERLAP_THRESHOLD = 0.6
 MIN_TOKENS = 3
 """A memory needs this many content tokens to be matched by overlap alone."""
 
-STOPWORDS = frozenset("""
-a about above after again against all also am an and any are as at be because been before being
-below between both but by can could did do does doing down during each few for from further had has
-have having he her here hers herself him himself his how i if in into is it its itself just let me
-more most my myself no nor not now of off on once only or other our ours ourselves out over own same
-she should so some such than that the their theirs them themselves then there these they this those
-through to too under until up very was we were what when where which while who whom why will with
-would you your yours yourself yourselves via per
-""".split())
-
-_TOKEN = re.compile(r"[^\W_]+(?:[.\-][^\W_]+)*")
-"""Words, numbers and engineering identifiers: ``7075-t6``, ``0.31``, ``odu-req-003``."""
-
-
-@lru_cache(maxsize=16_384)
-def tokens(text: str) -> frozenset[str]:
-    """The normalised content tokens of a text (lowercase, no punctuation, no stopwords)."""
-    return frozenset(t for t in _TOKEN.findall(text.lower()) if t not in STOPWORDS)
+tokens = terms.tokens
+"""Normalised content tokens (see :mod:`atocore_tui.search.terms`)."""
 
 
 def overlap(memory_tokens: frozenset[str], response_tokens: frozenset[str]) -> float:

@@ -19,6 +19,7 @@ from peewee import SqliteDatabase
 
 from ..config import RetrievalSettings
 from ..store import fts
+from .terms import query_terms
 from .vectors import ChunkVectors
 
 
@@ -81,7 +82,7 @@ class Retriever:
 
         if lexical:
             for rank, (key, _) in enumerate(
-                    fts.search(self.db, prompt, pool, project=filter_project, tags=tags)):
+                    fts.search(self.db, query_terms(prompt), pool, project=filter_project, tags=tags)):
                 lexical_rank[key] = rank + 1
                 fused[key] = fused.get(key, 0.0) + 1.0 / (k + rank + 1)
         query_vector = None

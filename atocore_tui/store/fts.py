@@ -3,7 +3,6 @@ that retrieval needs. The only place that speaks FTS5 syntax."""
 
 from __future__ import annotations
 
-import re
 from typing import Iterable, Sequence
 
 from peewee import SqliteDatabase
@@ -13,40 +12,13 @@ from .models import Chunk
 # Column weights for bm25(): title, heading_path, tags, content.
 BM25_WEIGHTS = (3.0, 2.0, 2.0, 1.0)
 
-STOPWORDS = frozenset("""
-a about above after again against all am an and any are as at be because been
-before being below between both but by can could did do does doing down during
-each few for from further had has have having he her here hers herself him
-himself his how i if in into is it its itself just me more most my myself no
-nor not now of off on once only or other our ours ourselves out over own same
-she should so some such than that the their theirs them themselves then there
-these they this those through to too under until up very was we were what when
-where which while who whom why will with would you your yours yourself
-yourselves did does tell know whats which show find give get got
-""".split())
-
-_WORD = re.compile(r"[\w][\w\-.]*[\w]|[\w]", re.UNICODE)
-
-
-def query_terms(text: str) -> list[str]:
-    """The distinct, meaningful words of a query, in order."""
-    seen: dict[str, None] = {}
-    for match in _WORD.finditer(text.lower()):
-        word = match.group(0)
-        if word in STOPWORDS or (len(word) < 2 and not word.isdigit()):
-            continue
-        seen.setdefault(word, None)
-    return list(seen)
-
-
-def match_expression(text: str) -> str | None:
+def match_expression(terms: Sequence[str]) -> str | None:
     """A safe FTS5 MATCH expression: every term quoted, OR-ed together.
 
     Quoting makes user punctuation (``-``, ``:``, ``*``, ``"``) literal, so no
     query text can be an FTS5 syntax error. BM25 then ranks chunks that match
     more (and rarer) terms higher.
     """
-    terms = query_terms(text)
     if not terms:
         return None
     return " OR ".join('"' + term.replace('"', '""') + '"' for term in terms)
@@ -64,10 +36,11 @@ def _filters(project: str | None, tags: Sequence[str] | None, params: list) -> s
     return sql
 
 
-def search(db: SqliteDatabase, text: str, limit: int, *, project: str | None = None,
+def search(db: SqliteDatabase, terms: Sequence[str], limit: int, *, project: str | None = None,
            tags: Sequence[str] | None = None) -> list[tuple[int, float]]:
-    """(chunk key, bm25 relevance) best first; relevance is positive, higher is better."""
-    expression = match_expression(text)
+    """(chunk key, bm25 relevance) for chunks matching any term, best first;
+    relevance is positive, higher is better."""
+    expression = match_expression(terms)
     if expression is None or limit <= 0:
         return []
     params: list = [*BM25_WEIGHTS, expression]
