@@ -114,7 +114,7 @@ class ReviewQueue:
             query = query.where(Memory.project == self.memories.project_id(project))
         candidates = list(query.order_by(Memory.created_at, SQL("rowid")))
         live = self.memories.live_pool()
-        matrix = self.memories.vectors.matrix([(r.id, r.content) for r in live])
+        matrix = self.memories.vectors.matrix("memory/live", [(r.id, r.content) for r in live])
         position = {row.id: i for i, row in enumerate(live)}
         scores = self._evidence_scores(candidates, matrix, position)
         if order == "evidence":
@@ -128,7 +128,7 @@ class ReviewQueue:
         """One candidate with its evidence and neighbours (for a detail view)."""
         row = self._candidate(memory_id, "review")
         live = self.memories.live_pool()
-        matrix = self.memories.vectors.matrix([(r.id, r.content) for r in live])
+        matrix = self.memories.vectors.matrix("memory/live", [(r.id, r.content) for r in live])
         position = {r.id: i for i, r in enumerate(live)}
         score = self._evidence_scores([row], matrix, position, among=[r for r in live if r.status == "candidate"])
         return self._item(row, score[row.id], live, matrix, position, validate_limit(neighbours, 20))

@@ -25,7 +25,6 @@ reverts it nor counts it as a step: a reference gained in between is kept.
 from __future__ import annotations
 
 import math
-import threading
 from functools import lru_cache
 from dataclasses import asdict, dataclass
 from typing import Any, Iterable, NamedTuple, Sequence
@@ -229,41 +228,13 @@ class LiveMemory(NamedTuple):
     status: str
 
 
-# ------------------------------------------------------------------ vectors
-class VectorCache:
-    """Embeddings of memory contents, kept per memory id with the content they
-    were computed from: an edit makes the old vector a miss, not a stale hit.
-    Only missing vectors are encoded, in one batch."""
-
-    def __init__(self, embedder):
-        self.embedder = embedder
-        self._vectors: dict[str, tuple[str, np.ndarray]] = {}
-        self._lock = threading.Lock()
-
-    def matrix(self, items: Sequence[tuple[str, str]]) -> np.ndarray:
-        """Rows of L2-normalised vectors for ``(id, content)`` items, in order."""
-        with self._lock:
-            missing = [(mid, text) for mid, text in items
-                       if self._vectors.get(mid, ("",))[0] != text]
-            if missing:
-                encoded = self.embedder.encode([text for _, text in missing])
-                for (mid, text), vector in zip(missing, encoded):
-                    self._vectors[mid] = (text, vector)
-            if not items:
-                return np.zeros((0, self.embedder.dim), dtype=np.float32)
-            return np.stack([self._vectors[mid][1] for mid, _ in items])
-
-    def encode(self, text: str) -> np.ndarray:
-        return self.embedder.encode([text])[0]
-
-
 # ------------------------------------------------------------------ service
 class MemoryService:
     """``engine.memories``: create, read, change, audit and undo memories."""
 
     def __init__(self, engine):
         self.engine = engine
-        self.vectors = VectorCache(engine.embedder)
+        self.vectors = engine.text_vectors
 
     # ------------------------------------------------------------- reading
     def get(self, memory_id: str) -> MemoryRecord:
@@ -504,7 +475,8 @@ class MemoryService:
         pool = self.live_pool(project)
         if not pool:
             return []
-        similarities = self.vectors.matrix([(m.id, m.content) for m in pool]) @ self.vectors.encode(text)
+        similarities = (self.vectors.matrix("memory/live", [(m.id, m.content) for m in pool])
+                        @ self.vectors.encode(text))
         ranked = rank_neighbours(text, pool, similarities, limit, exclude={exclude_id} if exclude_id else set())
         return list(zip(self.records([memory_id for memory_id, _ in ranked]), (score for _, score in ranked)))
 
