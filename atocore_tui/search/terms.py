@@ -14,7 +14,7 @@ STOPWORDS = frozenset("""
 a about above after again against all also am an and any are as at be because been before being
 below between both but by can could did do does doing down during each few for from further get
 give got had has have having he her here hers herself him himself his how i if in into is it its
-itself just know let me more most my myself no nor not now of off on once only or other our ours
+itself just know let like me more most my myself no nor not now of off on once only or other our ours
 ourselves out over own per same she should show so some such tell than that the their theirs them
 themselves then there these they this those through to too under until up very via was we were
 what whats when where which while who whom why will with would you your yours yourself yourselves

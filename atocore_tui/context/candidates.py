@@ -1,0 +1,232 @@
+"""What each tier of a pack could hold, ranked by relevance to the prompt.
+
+Relevance is hybrid, like retrieval: the cosine similarity of the prompt's
+embedding with the item's text (the bundled static model), blended with the
+share of the prompt's terms the item contains (the static model alone puts
+unrelated engineering sentences at 0.25-0.4 and misses exact identifiers).
+The rank inside a tier then blends relevance with the item's own trust:
+confidence, and for memories how often responses actually used them. Items
+that must not go in at all are returned with the reason already set (below
+confidence, superseded, not relevant, duplicate) so the receipt accounts for
+them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..store.models import Entity, Memory, ProjectState, Relationship
+from ..search.terms import coverage
+from ..search.text_vectors import TextVectors
+from . import format as fmt
+from .receipt import BELOW_CONFIDENCE, DUPLICATE, LOWER_MATCH, NOT_RELEVANT, SUPERSEDED, PackItem
+
+MIN_CONFIDENCE = 0.5
+"""Memories below this confidence never enter a pack (SPEC: tier 2 and up)."""
+RELEVANCE_FLOOR = 0.30
+"""Relevance below which a memory or entity is not about the prompt. On the
+sample data, memories a person would call relevant scored 0.32-0.61 and
+unrelated ones 0.14-0.29 (tests/test_context.py holds the cases)."""
+PREFERENCE_FLOOR = 0.20
+"""Identity and preferences shape every answer, so a looser floor."""
+DUPLICATE_SIMILARITY = 0.95
+CHUNK_CANDIDATES = 16
+ENTITY_CANDIDATES = 5
+MAX_RELATIONSHIPS = 8
+LIVE_MEMORY = ("active",)
+IDENTITY_TYPES = ("identity", "preference")
+PROJECT_TYPES = ("project", "knowledge", "episodic")
+
+
+@dataclass
+class TierCandidates:
+    items: list[PackItem] = field(default_factory=list)
+
+
+def _reinforcement(reference_count: int) -> float:
+    return min(1.0, math.log1p(max(0, reference_count)) / math.log1p(10))
+
+
+def relevance(similarity: float, prompt: str, text: str) -> float:
+    """The one blend of meaning and wording used for every tier's relevance."""
+    return 0.6 * similarity + 0.4 * coverage(prompt, text)
+
+
+def memory_score(relevant: float, confidence: float, reference_count: int) -> float:
+    """The one blend of relevance and trust used to rank memories."""
+    return 0.75 * relevant + 0.2 * confidence + 0.05 * _reinforcement(reference_count)
+
+
+class Gatherer:
+    def __init__(self, engine, prompt: str, project: str | None):
+        self.engine = engine
+        self.prompt = prompt
+        self.project = project
+        self.vectors: TextVectors = engine.text_vectors
+        self.query = engine.embedder.encode([prompt])[0]
+        self.taken_vectors: list[np.ndarray] = []
+
+    def similarities(self, view: str, items: list[tuple[str, str]]) -> np.ndarray:
+        if not items:
+            return np.zeros(0, dtype=np.float32)
+        return self.vectors.matrix(view, items) @ self.query
+
+    # ------------------------------------------------------------ tier 1
+    def project_state(self) -> TierCandidates:
+        if not self.project:
+            return TierCandidates()
+        rows = list(ProjectState.select(ProjectState.id, ProjectState.category, ProjectState.key,
+                                        ProjectState.value, ProjectState.confidence,
+                                        ProjectState.status, ProjectState.updated_at)
+                    .where(ProjectState.project == self.project).tuples())
+        texts = [(r[0], f"{r[1]} {r[2]}: {r[3]}") for r in rows]
+        sims = self.similarities("state", texts)
+        items = []
+        for (sid, category, key, value, confidence, status, _), sim in zip(rows, sims):
+            relevant = relevance(float(sim), self.prompt, f"{category} {key} {value}")
+            item = PackItem("state", sid, f"[{category}] {key}", 0.7 * relevant + 0.3 * confidence,
+                            fmt.state_line(category, key, value),
+                            data={"category": category, "key": key})
+            if status != "active":
+                item.reason = SUPERSEDED
+            items.append(item)
+        return TierCandidates(_ranked(items))
+
+    # --------------------------------------------------------- tiers 2-4
+    def memories(self, view: str, types: tuple[str, ...], projects: tuple[str, ...],
+                 floor: float = RELEVANCE_FLOOR) -> TierCandidates:
+        rows = list(Memory.select(Memory.id, Memory.memory_type, Memory.content, Memory.confidence,
+                                  Memory.reference_count, Memory.status)
+                    .where(Memory.memory_type.in_(types) & Memory.project.in_(projects)
+                           & Memory.status.in_(("active", "superseded")))
+                    .tuples())
+        texts = [(r[0], r[2]) for r in rows]
+        sims = self.similarities(view, texts)
+        matrix = self.vectors.matrix(view, texts) if rows else None
+        items = []
+        for index, ((mid, mtype, content, confidence, refs, status), sim) in enumerate(zip(rows, sims)):
+            relevant = relevance(float(sim), self.prompt, content)
+            if status != "active" and relevant < floor:
+                continue  # superseded and off-topic: not a candidate at all
+            item = PackItem("memory", mid, f"({mtype}) {content[:80]}",
+                            memory_score(relevant, confidence, refs), fmt.memory_line(mtype, content),
+                            data={"memory_type": mtype, "confidence": confidence,
+                                  "relevance": round(relevant, 4), "index": index})
+            if status != "active":
+                item.reason = SUPERSEDED
+            elif confidence < MIN_CONFIDENCE:
+                item.reason = BELOW_CONFIDENCE
+            elif relevant < floor:
+                item.reason = NOT_RELEVANT
+            items.append(item)
+        ranked = _ranked(items)
+        for item in ranked:
+            index = item.data.pop("index")
+            if item.reason is not None:
+                continue
+            vector = matrix[index]
+            if any(float(vector @ v) >= DUPLICATE_SIMILARITY for v in self.taken_vectors):
+                item.reason = DUPLICATE
+            else:
+                self.taken_vectors.append(vector)
+        return TierCandidates(ranked)
+
+    # ------------------------------------------------------------ tier 5
+    def engineering(self) -> TierCandidates:
+        query = Entity.select(Entity.id, Entity.entity_type, Entity.name, Entity.description,
+                              Entity.confidence, Entity.project).where(Entity.status == "active")
+        if self.project:
+            query = query.where(Entity.project == self.project)
+        rows = list(query.tuples())
+        if not rows:
+            return TierCandidates()
+        texts = [(r[0], f"{r[1]} {r[2]}: {r[3]}") for r in rows]
+        sims = self.similarities("entity", texts)
+        scored = []
+        for row, (_, text), sim in zip(rows, texts, sims):
+            relevant = relevance(float(sim), self.prompt, text)
+            scored.append((0.9 * relevant + 0.1 * row[4], relevant, row))
+        scored.sort(key=lambda s: (-s[0], s[2][0]))
+        best_score, best_relevance, best = scored[0]
+        if best_relevance < RELEVANCE_FLOOR:
+            return TierCandidates([_entity_item(row, score, NOT_RELEVANT)
+                                   for score, _, row in scored[:ENTITY_CANDIDATES]])
+        items = [_entity_item(best, best_score, None)]
+        items.extend(_relationship_items(best[0]))
+        gaps_item = self._gaps_item(best[5])
+        if gaps_item is not None:
+            items.append(gaps_item)
+        items.extend(_entity_item(row, score, LOWER_MATCH) for score, _, row in scored[1:ENTITY_CANDIDATES])
+        return TierCandidates(items)
+
+    def _gaps_item(self, project: str) -> PackItem | None:
+        if not project:
+            return None
+        from ..graph.gaps import gaps
+
+        counts = gaps(project)["counts"]
+        text = ("Gaps in " + project + ": "
+                + ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in counts.items()))
+        return PackItem("gaps", project, text, 0.0, text, data=dict(counts))
+
+    # ------------------------------------------------------------ tier 6
+    def chunks(self) -> TierCandidates:
+        hits = self.engine.query(self.prompt, CHUNK_CANDIDATES, project=self.project)
+        return TierCandidates([
+            PackItem("chunk", h.chunk_id, f"{h.source_file} › {h.heading_path}", h.score,
+                     fmt.chunk_text(h.source_file, h.heading_path, h.score, h.content),
+                     data={"source_file": h.source_file, "heading_path": h.heading_path,
+                           "title": h.title, "project": h.project, "content": h.content})
+            for h in hits])
+
+
+def _ranked(items: list[PackItem]) -> list[PackItem]:
+    """Eligible items best first, then the excluded ones (stable, by id on ties)."""
+    return sorted(items, key=lambda i: (i.reason is not None, -i.score, i.ref))
+
+
+def _entity_item(row: tuple, score: float, reason: str | None) -> PackItem:
+    eid, etype, name, description, confidence, _project = row
+    text = f"{etype} {name}" + (f": {' '.join(description.split())}" if description else "")
+    return PackItem("entity", eid, f"{etype} {name}", score, text,
+                    reason=reason, data={"entity_type": etype, "name": name})
+
+
+def _relationship_items(entity_id: str) -> list[PackItem]:
+    source = Entity.alias("s")
+    target = Entity.alias("t")
+    rows = (Relationship.select(Relationship.id, Relationship.relationship_type, Relationship.confidence,
+                                source.id, source.name, source.entity_type, source.status,
+                                target.id, target.name, target.entity_type, target.status)
+            .join(source, on=(Relationship.source == source.id))
+            .switch(Relationship).join(target, on=(Relationship.target == target.id))
+            .where((Relationship.source == entity_id) | (Relationship.target == entity_id))
+            .tuples())
+    live = [r for r in rows if r[6] == "active" and r[10] == "active"]
+    live.sort(key=lambda r: (-r[2], r[1], r[0]))
+    items = []
+    for rid, rtype, confidence, _, sname, stype, _, _, tname, ttype, _ in live:
+        text = f"  {stype} {sname} --{rtype}--> {ttype} {tname}"
+        items.append(PackItem("relationship", rid, f"{sname} {rtype} {tname}", confidence, text))
+    for extra in items[MAX_RELATIONSHIPS:]:
+        extra.reason = "more than 8 relationships"
+    return items
+
+
+def gather(engine, prompt: str, project: str | None) -> dict[str, TierCandidates]:
+    """Candidates for every tier, keyed by tier key."""
+    g = Gatherer(engine, prompt, project)
+    scope = (project,) if project else ()
+    return {
+        "project_state": g.project_state(),
+        "identity_preference": g.memories("memory/identity", IDENTITY_TYPES, ("", *scope),
+                                          floor=PREFERENCE_FLOOR),
+        "project_memories": (g.memories("memory/project", PROJECT_TYPES, scope)
+                             if project else TierCandidates()),
+        "domain_knowledge": g.memories("memory/knowledge", ("knowledge",), ("",)),
+        "engineering": g.engineering(),
+        "chunks": g.chunks(),
+    }
