@@ -85,6 +85,17 @@ class ContextSettings:
 
 
 @dataclass
+class TuiSettings:
+    theme: str = ""
+    """A Textual or themes/ theme name; empty = the last one chosen in the app."""
+    keymap: dict[str, str] = field(default_factory=dict)
+    """Binding id -> keys, e.g. ``{review.promote: "y"}`` (``ATOCORE_TUI_KEYMAP``:
+    ``review.promote=y,pane.graph=G``)."""
+    themes_dir: Path | None = None
+    """Extra folder of theme files, read beside the bundled themes/."""
+
+
+@dataclass
 class Settings:
     data_dir: Path = field(default_factory=lambda: Path(platformdirs.user_data_dir(APP_NAME)))
     sources: SourcesSettings = field(default_factory=SourcesSettings)
@@ -94,6 +105,7 @@ class Settings:
     retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
     context: ContextSettings = field(default_factory=ContextSettings)
     extraction: ExtractionSettings = field(default_factory=ExtractionSettings)
+    tui: TuiSettings = field(default_factory=TuiSettings)
     config_path: Path | None = None
     """The file these settings were read from (not itself a setting)."""
 
@@ -200,6 +212,15 @@ def _convert(dotted: str, value: Any) -> Any:
             return float(value)
         except (TypeError, ValueError):
             raise ValueError(f"expected a number, got {value!r}") from None
+    if hint == dict[str, str]:
+        if isinstance(value, str):
+            pairs = [p for p in value.split(",") if p.strip()]
+            if any("=" not in p for p in pairs):
+                raise ValueError(f"expected id=keys pairs separated by commas, got {value!r}")
+            value = dict(p.split("=", 1) for p in pairs)
+        if not isinstance(value, dict):
+            raise ValueError(f"expected a mapping, got {type(value).__name__}")
+        return {str(k).strip(): str(v).strip() for k, v in value.items()}
     if hint in (Path, Path | None):
         if isinstance(value, (dict, list)):
             raise ValueError(f"expected a path, got {type(value).__name__}")
@@ -258,7 +279,7 @@ def _apply_node(settings: Settings, node: yaml.MappingNode, prefix: str, path: P
         key = str(key_node.value)
         dotted = prefix + key
         line = key_node.start_mark.line + 1
-        if isinstance(value_node, yaml.MappingNode):
+        if isinstance(value_node, yaml.MappingNode) and _LEAF_TYPES.get(dotted) != dict[str, str]:
             if not any(name.startswith(dotted + ".") for name in _LEAF_TYPES):
                 raise ConfigError(f"unknown setting section {dotted!r}", str(path), line)
             _apply_node(settings, value_node, dotted + ".", path)

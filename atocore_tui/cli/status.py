@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from .. import __version__
 from .common import console, print_json, progress_bar
 
@@ -13,9 +15,14 @@ def register(commands) -> None:
 
 
 def default(engine, args=None) -> int:
-    """Bare ``atocore-tui``: on a fresh data dir, ingest the configured sources
-    (the bundled sample vault when nothing is configured) and load what they
-    ship in ``.atocore/``; then show status."""
+    """Bare ``atocore-tui``: the workstation on a terminal. Piped or without a
+    terminal, the first run (ingest the sources, load what they ship in
+    ``.atocore/``) happens here and the status is printed instead."""
+    if sys.stdin.isatty() and sys.stdout.isatty():
+        from ..tui import make_app
+
+        make_app(engine=engine).run()
+        return 0
     from ..ops.first_run import first_run, needs_first_run
 
     if needs_first_run(engine):

@@ -1,0 +1,159 @@
+"""The workstation: one Textual app, five panes (MODES), one engine.
+
+:func:`make_app` is the one factory: the CLI and the tests both build the app
+through it, around an engine on a real data directory.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding
+
+from ..config import Settings, load_settings
+from ..engine import Engine
+from ..errors import AtoCoreError
+from .commands import EntityCommands, MemoryCommands, PaneCommands, ProjectCommands
+from .first_run import FirstRunScreen
+from .help import HelpScreen, binding_rows
+from .screens.context import ContextScreen
+from .screens.graph import GraphScreen
+from .screens.interactions import InteractionsScreen
+from .screens.projects import ProjectsScreen
+from .screens.review import ReviewScreen
+from .themes import BUNDLED_THEMES, TIER_VARIABLES, load_themes
+
+DEFAULT_THEME = "atocore-dark"
+UI_STATE_FILE = "workstation.json"
+
+
+class AtoCoreApp(App):
+    CSS_PATH = "app.tcss"
+    TITLE = "AtoCore"
+    MODES = {
+        "projects": ProjectsScreen,
+        "context": ContextScreen,
+        "review": ReviewScreen,
+        "graph": GraphScreen,
+        "interactions": InteractionsScreen,
+    }
+    DEFAULT_MODE = "context"
+    BINDINGS = [
+        Binding("p", "switch_mode('projects')", "Projects", id="pane.projects",
+                tooltip="Projects: the registry, roots, refresh"),
+        Binding("c", "switch_mode('context')", "Context", id="pane.context",
+                tooltip="Context: preview the pack for a prompt"),
+        Binding("r", "switch_mode('review')", "Review", id="pane.review",
+                tooltip="Review: triage candidate memories"),
+        Binding("g", "switch_mode('graph')", "Graph", id="pane.graph",
+                tooltip="Graph: entities, impact, evidence, gaps, conflicts"),
+        Binding("i", "switch_mode('interactions')", "Interactions", id="pane.interactions",
+                tooltip="Interactions: the log of LLM round-trips"),
+        Binding("question_mark,f1", "help", "Keys", id="app.help", tooltip="Show every key"),
+        Binding("ctrl+q", "quit", "Quit", id="app.quit", tooltip="Quit the workstation"),
+    ]
+    COMMANDS = App.COMMANDS | {PaneCommands, ProjectCommands, MemoryCommands, EntityCommands}
+
+    def __init__(self, engine: Engine, *, run_first_run: bool = True) -> None:
+        self.engine = engine
+        self.settings: Settings = engine.settings
+        self.run_first_run = run_first_run
+        self.keymap_overrides = dict(self.settings.tui.keymap)
+        super().__init__()
+        themes, self.theme_problems = load_themes(BUNDLED_THEMES, self.settings.tui.themes_dir)
+        for theme in themes:
+            self.register_theme(theme)
+        wanted = self.settings.tui.theme or self._ui_state().get("theme") or DEFAULT_THEME
+        if wanted not in self.available_themes:
+            self.theme_problems.append(f"theme {wanted!r} is not available; using {DEFAULT_THEME}")
+            wanted = DEFAULT_THEME
+        self.theme = wanted
+
+    # ----------------------------------------------------------------- state
+    @property
+    def ui_state_path(self) -> Path:
+        return Path(self.engine.data_dir) / UI_STATE_FILE
+
+    def _ui_state(self) -> dict:
+        try:
+            data = json.loads(self.ui_state_path.read_text(encoding="utf-8"))
+            return data if isinstance(data, dict) else {}
+        except (OSError, ValueError):
+            return {}
+
+    def _save_ui_state(self, **values) -> None:
+        state = self._ui_state() | values
+        try:
+            self.ui_state_path.write_text(json.dumps(state, indent=2), encoding="utf-8")
+        except OSError:
+            pass
+
+    def watch_theme(self, theme: str) -> None:
+        if self.is_running:
+            self._save_ui_state(theme=theme)
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return dict(TIER_VARIABLES)
+
+    # --------------------------------------------------------------- startup
+    def on_mount(self) -> None:
+        if self.keymap_overrides:
+            self.set_keymap(self.keymap_overrides)
+        for problem in self.theme_problems:
+            self.notify(f"Theme skipped — {problem}", severity="warning", timeout=8)
+        if self.run_first_run:
+            self.check_first_run()
+
+    @work(thread=True, exit_on_error=False, group="first-run", description="checking the data dir")
+    def check_first_run(self) -> None:
+        from ..ops.first_run import needs_first_run
+
+        with self.engine.db.connection_context():
+            needed = needs_first_run(self.engine)
+        if needed:
+            self.call_from_thread(self.push_screen, FirstRunScreen(), self._after_first_run)
+
+    def _after_first_run(self, result: dict | None) -> None:
+        if result:
+            summary = result["ingest"]
+            self.notify(f"Ingested {summary['ingested']} notes ({summary['chunks_added']} chunks); "
+                        f"loaded {result['seeded']['memories']} memories, {result['seeded']['state']} "
+                        f"state entries and the sample graph.", title="Ready")
+        self.screen.refresh_pane() if hasattr(self.screen, "refresh_pane") else None
+
+    # ---------------------------------------------------------------- errors
+    def report_error(self, error: BaseException | None, what: str = "") -> None:
+        """Every failure a pane meets ends here: a notification, never a crash."""
+        if error is None:
+            return
+        message = str(error) if isinstance(error, AtoCoreError) else f"{type(error).__name__}: {error}"
+        self.notify(message, title=f"Could not finish {what}" if what else "Error",
+                    severity="error", timeout=10)
+
+    # --------------------------------------------------------------- actions
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(binding_rows(self)))
+
+    def open_item(self, kind: str, ref: str) -> None:
+        """Show a project, memory, entity, chunk or interaction in the pane that owns it."""
+        mode = {"project": "context", "memory": "review", "entity": "graph", "chunk": "context",
+                "interaction": "interactions"}.get(kind, "context")
+
+        def show() -> None:
+            screen = self.screen
+            if hasattr(screen, "show_item"):
+                screen.show_item(kind, ref)
+
+        self.switch_mode(mode)
+        self.call_after_refresh(show)
+
+
+def make_app(settings: Settings | None = None, *, engine: Engine | None = None,
+             run_first_run: bool = True) -> AtoCoreApp:
+    """The one way to build the workstation (CLI and tests)."""
+    if engine is None:
+        engine = Engine(settings or load_settings())
+    return AtoCoreApp(engine, run_first_run=run_first_run)

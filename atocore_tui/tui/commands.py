@@ -1,0 +1,96 @@
+"""Command palette providers: panes, projects, memories, entities.
+
+They add to Textual's own commands (themes, keys, quit). Look-ups that touch
+the database run in a thread from ``startup`` so the palette opens at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from functools import partial
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+PANES = {
+    "projects": "Projects — registry, roots, refresh",
+    "context": "Context — preview the pack for a prompt",
+    "review": "Review — triage candidate memories",
+    "graph": "Graph — entities, impact, gaps, conflicts",
+    "interactions": "Interactions — the log of LLM round-trips",
+}
+
+
+class PaneCommands(Provider):
+    async def discover(self) -> Hits:
+        for mode, help_text in PANES.items():
+            yield DiscoveryHit(f"Go to {mode.capitalize()}", partial(self.app.switch_mode, mode),
+                               help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for mode, help_text in PANES.items():
+            title = f"Go to {mode.capitalize()}"
+            if (score := matcher.match(title)) > 0:
+                yield Hit(score, matcher.highlight(title), partial(self.app.switch_mode, mode),
+                          help=help_text)
+
+
+class _LookupProvider(Provider):
+    """A provider whose items come from the engine, loaded once per palette."""
+
+    items: list[tuple[str, str, str]] = []
+
+    def load(self) -> list[tuple[str, str, str]]:
+        """(title, help, ref) rows; runs in a thread."""
+        return []
+
+    async def startup(self) -> None:
+        def load() -> list[tuple[str, str, str]]:
+            with self.app.engine.db.connection_context():
+                return self.load()
+
+        self.items = await asyncio.to_thread(load)
+
+    def open(self, ref: str) -> None:
+        raise NotImplementedError
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for title, help_text, ref in self.items:
+            if (score := matcher.match(title)) > 0:
+                yield Hit(score, matcher.highlight(title), partial(self.open, ref), help=help_text)
+
+
+class ProjectCommands(_LookupProvider):
+    def load(self):
+        engine = self.app.engine
+        return [(f"Project {pid}", "build packs for this project in the Context pane", pid)
+                for pid in sorted(engine.projects.known())]
+
+    def open(self, ref: str) -> None:
+        self.app.open_item("project", ref)
+
+
+class MemoryCommands(_LookupProvider):
+    def load(self):
+        from ..store.models import Memory
+
+        rows = (Memory.select(Memory.id, Memory.memory_type, Memory.content, Memory.status)
+                .where(Memory.status.in_(("active", "candidate"))).limit(2000).tuples())
+        return [(f"Memory: {content[:70]}", f"{mtype} · {status}", mid)
+                for mid, mtype, content, status in rows]
+
+    def open(self, ref: str) -> None:
+        self.app.open_item("memory", ref)
+
+
+class EntityCommands(_LookupProvider):
+    def load(self):
+        from ..store.models import Entity
+
+        rows = (Entity.select(Entity.id, Entity.name, Entity.entity_type, Entity.project)
+                .where(Entity.status != "superseded").limit(5000).tuples())
+        return [(f"Entity: {name}", f"{etype} · {project}", eid) for eid, name, etype, project in rows]
+
+    def open(self, ref: str) -> None:
+        self.app.open_item("entity", ref)

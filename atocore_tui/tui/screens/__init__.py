@@ -1,0 +1,1 @@
+"""One screen per pane of the workstation (Textual MODES)."""

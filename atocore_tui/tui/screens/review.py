@@ -1,0 +1,16 @@
+"""The Review pane (being built)."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.widgets import Static
+
+from .base import PaneScreen
+
+
+class ReviewScreen(PaneScreen):
+    PANE = "review"
+    TITLE = "Review"
+
+    def compose_body(self) -> ComposeResult:
+        yield Static("This pane is being built.", id="placeholder")

@@ -1,0 +1,59 @@
+"""Workstation tests: the real app (make_app) on a real data dir, driven by Pilot.
+
+A data dir that went through the first run (sample vault ingested, seed
+memories and state, sample graph) is prepared once per session; each test gets
+its own copy, so tests may change data freely.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from atocore_tui.engine import Engine
+from atocore_tui.ops.first_run import first_run
+from atocore_tui.tui import make_app
+
+from ..conftest import SAMPLE_VAULT, make_settings
+
+os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
+
+
+@pytest.fixture(scope="session")
+def prepared_data(tmp_path_factory) -> Path:
+    data = tmp_path_factory.mktemp("tui-prepared") / "data"
+    engine = Engine(make_settings(data, SAMPLE_VAULT))
+    first_run(engine)
+    engine.close()
+    return data
+
+
+@pytest.fixture
+def sample_data(prepared_data, tmp_path) -> Path:
+    target = tmp_path / "data"
+    shutil.copytree(prepared_data, target, ignore=shutil.ignore_patterns("ingest.lock", "*.tmp*"))
+    return target
+
+
+@pytest.fixture
+def tui_engine(sample_data):
+    engine = Engine(make_settings(sample_data, SAMPLE_VAULT, **{"tui.theme": "atocore-dark"}))
+    yield engine
+    engine.close()
+
+
+@pytest.fixture
+def app(tui_engine):
+    """The workstation on a copy of the first-run sample data dir."""
+    return make_app(engine=tui_engine, run_first_run=False)
+
+
+async def settle(pilot) -> None:
+    """Let workers finish and the screen catch up."""
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
