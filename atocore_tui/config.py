@@ -67,6 +67,10 @@ class RetrievalSettings:
     rrf_k: int = 10
     project_boost: float = 0.25
     duplicate_similarity: float = 0.97
+    max_postings: int = 5000
+    """Full-text work budget per query: the most common terms are left out of
+    the match until the chunks they appear in add up to this (at least one
+    term always stays). Small vaults never reach it."""
 
 
 @dataclass
@@ -315,6 +319,7 @@ def _validate(settings: Settings) -> None:
         "retrieval.top_k": settings.retrieval.top_k,
         "retrieval.candidates": settings.retrieval.candidates,
         "retrieval.rrf_k": settings.retrieval.rrf_k,
+        "retrieval.max_postings": settings.retrieval.max_postings,
         "index.connectivity": settings.index.connectivity,
     }
     for name, value in positive.items():

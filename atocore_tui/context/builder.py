@@ -42,6 +42,8 @@ class ContextBuilder:
     def __init__(self, engine):
         self.engine = engine
         self.last: ContextPack | None = None
+        self.cache: dict = {}
+        """Embedded and indexed texts per view, valid while their rows are unchanged."""
 
     # ---------------------------------------------------------------- build
     def build(self, prompt: str, project: str | None = None, budget: int | None = None) -> ContextPack:
@@ -50,7 +52,7 @@ class ContextBuilder:
             raise ValidationError("prompt must not be blank")
         budget = validate_budget(self.engine.settings.context.budget if budget is None else budget)
         canonical = self.engine.resolve_project(project)
-        candidates = gather(self.engine, prompt, canonical)
+        candidates = gather(self.engine, prompt, canonical, self.cache)
         receipts = self._fill(candidates, canonical, budget)
         formatted = self._trim(receipts, canonical, budget)
         pack = ContextPack(

@@ -1,9 +1,10 @@
 """What each tier of a pack could hold, ranked by relevance to the prompt.
 
-Relevance is hybrid, like retrieval: the cosine similarity of the prompt's
-embedding with the item's text (the bundled static model), blended with the
-share of the prompt's terms the item contains (the static model alone puts
-unrelated engineering sentences at 0.25-0.4 and misses exact identifiers).
+Relevance is hybrid, like retrieval (see ``TextCollection.relevance``): the
+cosine similarity of the prompt's embedding with the item's text (the bundled
+static model), blended with the share of the prompt's terms the item contains
+(the static model alone puts unrelated engineering sentences at 0.25-0.4 and
+misses exact identifiers).
 The rank inside a tier then blends relevance with the item's own trust:
 confidence, and for memories how often responses actually used them. Items
 that must not go in at all are returned with the reason already set (below
@@ -18,9 +19,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..store.models import Entity, Memory, ProjectState, Relationship
-from ..search.terms import coverage
-from ..search.text_vectors import TextVectors
+from peewee import fn
+
+from ..store.models import Entity, EntityAudit, Memory, MemoryAudit, ProjectState, Relationship
+from ..search.text_vectors import TextCollection, TextVectors, collection
 from . import format as fmt
 from .receipt import BELOW_CONFIDENCE, DUPLICATE, LOWER_MATCH, NOT_RELEVANT, SUPERSEDED, PackItem
 
@@ -50,44 +52,46 @@ def _reinforcement(reference_count: int) -> float:
     return min(1.0, math.log1p(max(0, reference_count)) / math.log1p(10))
 
 
-def relevance(similarity: float, prompt: str, text: str) -> float:
-    """The one blend of meaning and wording used for every tier's relevance."""
-    return 0.6 * similarity + 0.4 * coverage(prompt, text)
-
-
 def memory_score(relevant: float, confidence: float, reference_count: int) -> float:
     """The one blend of relevance and trust used to rank memories."""
     return 0.75 * relevant + 0.2 * confidence + 0.05 * _reinforcement(reference_count)
 
 
 class Gatherer:
-    def __init__(self, engine, prompt: str, project: str | None):
+    """Gathers one pack's candidates; ``cache`` outlives it (the builder's), so
+    collections of texts are embedded and indexed once, until their rows change."""
+
+    def __init__(self, engine, prompt: str, project: str | None, cache: dict):
         self.engine = engine
         self.prompt = prompt
         self.project = project
+        self.cache = cache
         self.vectors: TextVectors = engine.text_vectors
         self.query = engine.embedder.encode([prompt])[0]
         self.taken_vectors: list[np.ndarray] = []
 
-    def similarities(self, view: str, items: list[tuple[str, str]]) -> np.ndarray:
-        if not items:
-            return np.zeros(0, dtype=np.float32)
-        return self.vectors.matrix(view, items) @ self.query
+    def _collection(self, view: str, signature, load) -> TextCollection:
+        return collection(self.vectors, self.cache, view, signature, load)
 
     # ------------------------------------------------------------ tier 1
     def project_state(self) -> TierCandidates:
         if not self.project:
             return TierCandidates()
-        rows = list(ProjectState.select(ProjectState.id, ProjectState.category, ProjectState.key,
-                                        ProjectState.value, ProjectState.confidence,
-                                        ProjectState.status, ProjectState.updated_at)
-                    .where(ProjectState.project == self.project).tuples())
-        texts = [(r[0], f"{r[1]} {r[2]}: {r[3]}") for r in rows]
-        sims = self.similarities("state", texts)
+        scope = ProjectState.project == self.project
+        signature = (ProjectState.select().where(scope).count(),
+                     ProjectState.select(fn.MAX(ProjectState.updated_at)).where(scope).scalar())
+
+        def load():
+            rows = list(ProjectState.select(ProjectState.id, ProjectState.category, ProjectState.key,
+                                            ProjectState.value, ProjectState.confidence,
+                                            ProjectState.status).where(scope).tuples())
+            return rows, [(r[0], f"{r[1]} {r[2]}: {r[3]}") for r in rows]
+
+        texts = self._collection(f"state:{self.project}", signature, load)
+        relevant = texts.relevance(self.prompt, self.query)
         items = []
-        for (sid, category, key, value, confidence, status, _), sim in zip(rows, sims):
-            relevant = relevance(float(sim), self.prompt, f"{category} {key} {value}")
-            item = PackItem("state", sid, f"[{category}] {key}", 0.7 * relevant + 0.3 * confidence,
+        for (sid, category, key, value, confidence, status), score in zip(texts.rows, relevant):
+            item = PackItem("state", sid, f"[{category}] {key}", 0.7 * float(score) + 0.3 * confidence,
                             fmt.state_line(category, key, value),
                             data={"category": category, "key": key})
             if status != "active":
@@ -98,28 +102,33 @@ class Gatherer:
     # --------------------------------------------------------- tiers 2-4
     def memories(self, view: str, types: tuple[str, ...], projects: tuple[str, ...],
                  floor: float = RELEVANCE_FLOOR) -> TierCandidates:
-        rows = list(Memory.select(Memory.id, Memory.memory_type, Memory.content, Memory.confidence,
-                                  Memory.reference_count, Memory.status)
-                    .where(Memory.memory_type.in_(types) & Memory.project.in_(projects)
-                           & Memory.status.in_(("active", "superseded")))
-                    .tuples())
-        texts = [(r[0], r[2]) for r in rows]
-        sims = self.similarities(view, texts)
-        matrix = self.vectors.matrix(view, texts) if rows else None
+        signature = (MemoryAudit.select(fn.MAX(MemoryAudit.id)).scalar(), Memory.select().count())
+
+        def load():
+            rows = list(Memory.select(Memory.id, Memory.memory_type, Memory.content, Memory.confidence,
+                                      Memory.reference_count, Memory.status)
+                        .where(Memory.memory_type.in_(types) & Memory.project.in_(projects)
+                               & Memory.status.in_(("active", "superseded")))
+                        .order_by(Memory.id).tuples())
+            return rows, [(r[0], r[2]) for r in rows]
+
+        texts = self._collection(f"{view}:{','.join(projects)}", signature, load)
+        relevant = texts.relevance(self.prompt, self.query)
         items = []
-        for index, ((mid, mtype, content, confidence, refs, status), sim) in enumerate(zip(rows, sims)):
-            relevant = relevance(float(sim), self.prompt, content)
-            if status != "active" and relevant < floor:
+        for index, ((mid, mtype, content, confidence, refs, status), score) in enumerate(
+                zip(texts.rows, relevant)):
+            score = float(score)
+            if status != "active" and score < floor:
                 continue  # superseded and off-topic: not a candidate at all
             item = PackItem("memory", mid, f"({mtype}) {content[:80]}",
-                            memory_score(relevant, confidence, refs), fmt.memory_line(mtype, content),
+                            memory_score(score, confidence, refs), fmt.memory_line(mtype, content),
                             data={"memory_type": mtype, "confidence": confidence,
-                                  "relevance": round(relevant, 4), "index": index})
+                                  "relevance": round(score, 4), "index": index})
             if status != "active":
                 item.reason = SUPERSEDED
             elif confidence < MIN_CONFIDENCE:
                 item.reason = BELOW_CONFIDENCE
-            elif relevant < floor:
+            elif score < floor:
                 item.reason = NOT_RELEVANT
             items.append(item)
         ranked = _ranked(items)
@@ -127,7 +136,7 @@ class Gatherer:
             index = item.data.pop("index")
             if item.reason is not None:
                 continue
-            vector = matrix[index]
+            vector = texts.matrix[index]
             if any(float(vector @ v) >= DUPLICATE_SIMILARITY for v in self.taken_vectors):
                 item.reason = DUPLICATE
             else:
@@ -135,39 +144,54 @@ class Gatherer:
         return TierCandidates(ranked)
 
     # ------------------------------------------------------------ tier 5
+    def graph_signature(self) -> tuple:
+        return (EntityAudit.select(fn.MAX(EntityAudit.id)).scalar(), Entity.select().count())
+
     def engineering(self) -> TierCandidates:
-        query = Entity.select(Entity.id, Entity.entity_type, Entity.name, Entity.description,
-                              Entity.confidence, Entity.project).where(Entity.status == "active")
-        if self.project:
-            query = query.where(Entity.project == self.project)
-        rows = list(query.tuples())
-        if not rows:
+        scope = self.project or "*"
+
+        def load():
+            query = (Entity.select(Entity.id, Entity.entity_type, Entity.name, Entity.description,
+                                   Entity.confidence, Entity.project)
+                     .where(Entity.status == "active").order_by(Entity.id))
+            if self.project:
+                query = query.where(Entity.project == self.project)
+            rows = list(query.tuples())
+            return rows, [(r[0], f"{r[1]} {r[2]}: {r[3]}") for r in rows]
+
+        signature = self.graph_signature()
+        texts = self._collection(f"entity:{scope}", signature, load)
+        if not len(texts):
             return TierCandidates()
-        texts = [(r[0], f"{r[1]} {r[2]}: {r[3]}") for r in rows]
-        sims = self.similarities("entity", texts)
-        scored = []
-        for row, (_, text), sim in zip(rows, texts, sims):
-            relevant = relevance(float(sim), self.prompt, text)
-            scored.append((0.9 * relevant + 0.1 * row[4], relevant, row))
-        scored.sort(key=lambda s: (-s[0], s[2][0]))
-        best_score, best_relevance, best = scored[0]
+        relevant = texts.relevance(self.prompt, self.query)
+        confidence = np.fromiter((r[4] for r in texts.rows), dtype=np.float32, count=len(texts))
+        scores = 0.9 * relevant + 0.1 * confidence
+        count = min(ENTITY_CANDIDATES, len(texts))
+        best = np.argpartition(-scores, count - 1)[:count]
+        best = sorted(best, key=lambda i: (-float(scores[i]), texts.rows[i][0]))
+        top = [(float(scores[i]), float(relevant[i]), texts.rows[i]) for i in best]
+        best_score, best_relevance, best_row = top[0]
         if best_relevance < RELEVANCE_FLOOR:
-            return TierCandidates([_entity_item(row, score, NOT_RELEVANT)
-                                   for score, _, row in scored[:ENTITY_CANDIDATES]])
-        items = [_entity_item(best, best_score, None)]
-        items.extend(_relationship_items(best[0]))
-        gaps_item = self._gaps_item(best[5])
+            return TierCandidates([_entity_item(row, score, NOT_RELEVANT) for score, _, row in top])
+        items = [_entity_item(best_row, best_score, None)]
+        items.extend(_relationship_items(best_row[0]))
+        gaps_item = self._gaps_item(best_row[5], signature)
         if gaps_item is not None:
             items.append(gaps_item)
-        items.extend(_entity_item(row, score, LOWER_MATCH) for score, _, row in scored[1:ENTITY_CANDIDATES])
+        items.extend(_entity_item(row, score, LOWER_MATCH) for score, _, row in top[1:])
         return TierCandidates(items)
 
-    def _gaps_item(self, project: str) -> PackItem | None:
+    def _gaps_item(self, project: str, signature) -> PackItem | None:
         if not project:
             return None
-        from ..graph.gaps import gaps
+        key = f"gaps:{project}"
+        cached = self.cache.get(key)
+        if cached is None or cached[0] != signature:
+            from ..graph.gaps import gaps
 
-        counts = gaps(project)["counts"]
+            cached = (signature, gaps(project)["counts"])
+            self.cache[key] = cached
+        counts = cached[1]
         text = ("Gaps in " + project + ": "
                 + ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in counts.items()))
         return PackItem("gaps", project, text, 0.0, text, data=dict(counts))
@@ -216,9 +240,9 @@ def _relationship_items(entity_id: str) -> list[PackItem]:
     return items
 
 
-def gather(engine, prompt: str, project: str | None) -> dict[str, TierCandidates]:
+def gather(engine, prompt: str, project: str | None, cache: dict) -> dict[str, TierCandidates]:
     """Candidates for every tier, keyed by tier key."""
-    g = Gatherer(engine, prompt, project)
+    g = Gatherer(engine, prompt, project, cache)
     scope = (project,) if project else ()
     return {
         "project_state": g.project_state(),

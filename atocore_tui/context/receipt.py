@@ -8,7 +8,7 @@ construction. The receipt is what the budget bars, the HTTP ``chunks`` field,
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 # Why an item was left out.
 OVER_BUDGET = "over budget"
@@ -40,11 +40,9 @@ class PackItem:
         return len(self.text) + 1 if self.text else 0
 
     def to_dict(self) -> dict:
-        out = asdict(self)
-        out["chars"] = self.chars
-        out.pop("text")
-        out["score"] = round(self.score, 4)
-        return out
+        return {"kind": self.kind, "ref": self.ref, "label": self.label, "score": round(self.score, 4),
+                "included": self.included, "reason": self.reason, "data": dict(self.data),
+                "chars": self.chars}
 
 
 @dataclass

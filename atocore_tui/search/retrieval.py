@@ -81,8 +81,9 @@ class Retriever:
         vector_rank: dict[int, int] = {}
 
         if lexical:
+            terms = self.affordable_terms(query_terms(prompt))
             for rank, (key, _) in enumerate(
-                    fts.search(self.db, query_terms(prompt), pool, project=filter_project, tags=tags)):
+                    fts.search(self.db, terms, pool, project=filter_project, tags=tags)):
                 lexical_rank[key] = rank + 1
                 fused[key] = fused.get(key, 0.0) + 1.0 / (k + rank + 1)
         query_vector = None
@@ -101,15 +102,14 @@ class Retriever:
         if not fused:
             return []
 
-        rows = fts.chunks_with_documents(list(fused))
+        rows = fts.chunk_rows(self.db, list(fused))
         fused = {key: score for key, score in fused.items() if key in rows}
         boost = self.settings.project_boost if request.project else 0.0
         names = [n for n in (request.project, *request.project_names) if n]
         if boost:
             for key in fused:
                 row = rows[key]
-                document = row.document
-                if (document.project == request.project or _mentions(document.path, names)
+                if (row.project == request.project or _mentions(row.path, names)
                         or _mentions(row.title, names) or any(t in names for t in row.tags)):
                     fused[key] *= 1.0 + boost
         best_possible = (int(lexical) + int(vector)) / (k + 1) * (1.0 + boost)
@@ -119,14 +119,28 @@ class Retriever:
         hits = []
         for key, score in kept:
             row = rows[key]
-            document = row.document
             hits.append(Hit(
                 chunk_id=row.chunk_id, content=row.content, score=round(score / best_possible, 4),
-                heading_path=row.heading_path, source_file=document.path, title=row.title,
-                source=document.source, project=document.project, tags=list(row.tags),
+                heading_path=row.heading_path, source_file=row.path, title=row.title,
+                source=row.source, project=row.project, tags=list(row.tags),
                 line_start=row.line_start, line_end=row.line_end,
                 lexical_rank=lexical_rank.get(key), vector_rank=vector_rank.get(key)))
         return hits
+
+    def affordable_terms(self, terms: list[str]) -> list[str]:
+        """The query's terms less the most common ones, until the chunks they
+        appear in fit ``retrieval.max_postings`` (BM25 scores every matching
+        chunk, so a few very common words would make a query on a big vault
+        slow while adding little to the ranking). Rarer terms stay first."""
+        if len(terms) < 2:
+            return terms
+        frequencies = fts.document_frequencies(self.db, terms)
+        if sum(frequencies.values()) <= self.settings.max_postings:
+            return terms
+        kept = sorted(terms, key=lambda t: (frequencies[t], terms.index(t)))
+        while len(kept) > 1 and sum(frequencies[t] for t in kept) > self.settings.max_postings:
+            kept.pop()
+        return kept
 
     def _without_duplicates(self, ordered: list[tuple[int, float]], rows: dict, top_k: int):
         """Walk best-first, dropping chunks identical or nearly so to a kept one."""

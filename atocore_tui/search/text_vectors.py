@@ -43,3 +43,59 @@ class TextVectors:
 
     def encode(self, text: str) -> np.ndarray:
         return self.embedder.encode([text])[0]
+
+
+MEANING_WEIGHT = 0.6
+"""Relevance = MEANING_WEIGHT * cosine + (1 - MEANING_WEIGHT) * term coverage."""
+
+
+class TextCollection:
+    """A cached set of short texts ready for relevance scoring: their vectors
+    (one matrix) and an inverted index of their term stems, so scoring a prompt
+    against tens of thousands of texts is two vector operations, not a loop."""
+
+    def __init__(self, rows: list[tuple], texts: list[str], matrix: np.ndarray):
+        from .terms import stems
+
+        self.rows = rows
+        self.matrix = matrix
+        postings: dict[str, list[int]] = {}
+        for index, text in enumerate(texts):
+            for stem in stems(text):
+                postings.setdefault(stem, []).append(index)
+        self.postings = {stem: np.asarray(ids, dtype=np.int64) for stem, ids in postings.items()}
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def relevance(self, prompt: str, query_vector: np.ndarray) -> np.ndarray:
+        """Per text: the one blend of meaning (cosine) and wording (share of the
+        prompt's terms it contains)."""
+        from .terms import stems
+
+        if not self.rows:
+            return np.zeros(0, dtype=np.float32)
+        similarity = self.matrix @ query_vector
+        wanted = stems(prompt)
+        hits = [self.postings[s] for s in wanted if s in self.postings]
+        coverage = np.zeros(len(self.rows), dtype=np.float32)
+        if hits:
+            coverage = np.bincount(np.concatenate(hits), minlength=len(self.rows)).astype(np.float32)
+            coverage /= len(wanted)
+        return MEANING_WEIGHT * similarity + (1.0 - MEANING_WEIGHT) * coverage
+
+
+def collection(vectors: TextVectors, cache: dict, view: str, signature, load) -> TextCollection:
+    """The cached collection for ``view`` while ``signature`` (a cheap summary of
+    the rows, e.g. the newest audit id and a count) is unchanged; else reload.
+
+    ``load()`` returns ``(rows, [(id, text), ...])``.
+    """
+    cached = cache.get(view)
+    if cached is not None and cached[0] == signature:
+        return cached[1]
+    rows, items = load()
+    matrix = vectors.matrix(view, items)
+    built = TextCollection(rows, [text for _, text in items], matrix)
+    cache[view] = (signature, built)
+    return built

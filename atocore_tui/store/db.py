@@ -86,10 +86,17 @@ def _query_indexes(db: SqliteDatabase) -> None:
         db.execute_sql(statement)
 
 
+def _fts_vocabulary(db: SqliteDatabase) -> None:
+    """Per-term document counts of the chunk index (read by retrieval to keep a
+    query's BM25 work bounded on big vaults)."""
+    db.execute_sql("CREATE VIRTUAL TABLE IF NOT EXISTS chunk_fts_vocab USING fts5vocab('chunk_fts', 'row')")
+
+
 # (version, step). Append only; never edit a released step.
 MIGRATIONS: list[tuple[int, Callable[[SqliteDatabase], None]]] = [
     (1, _create_schema),
     (2, _query_indexes),
+    (3, _fts_vocabulary),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

@@ -3,11 +3,11 @@ that retrieval needs. The only place that speaks FTS5 syntax."""
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+import json
+from typing import Iterable, NamedTuple, Sequence
 
 from peewee import SqliteDatabase
 
-from .models import Chunk
 
 # Column weights for bm25(): title, heading_path, tags, content.
 BM25_WEIGHTS = (3.0, 2.0, 2.0, 1.0)
@@ -22,6 +22,36 @@ def match_expression(terms: Sequence[str]) -> str | None:
     if not terms:
         return None
     return " OR ".join('"' + term.replace('"', '""') + '"' for term in terms)
+
+
+def document_frequencies(db: SqliteDatabase, terms: Sequence[str]) -> dict[str, int]:
+    """How many chunks contain each term (0 when none do).
+
+    The index stores porter stems, which are prefixes of the word (``bearings``
+    -> ``bear``) or end in ``i`` for a final ``y``; so every such prefix is
+    looked up at once and the longest one found is the term's stem.
+    """
+    candidates: dict[str, str] = {}
+    for term in terms:
+        forms = {term[:n] for n in range(min(3, len(term)), len(term) + 1)}
+        if term.endswith("y"):
+            forms.add(term[:-1] + "i")
+        for form in forms:
+            candidates.setdefault(form, term)
+    if not candidates:
+        return {}
+    found: dict[str, int] = {}
+    forms = list(candidates)
+    for start in range(0, len(forms), 500):
+        batch = forms[start:start + 500]
+        rows = db.execute_sql("SELECT term, doc FROM chunk_fts_vocab WHERE term IN ("
+                              + ",".join("?" * len(batch)) + ")", batch).fetchall()
+        found.update({str(t): int(d) for t, d in rows})
+    result = {}
+    for term in terms:
+        stems = [f for f in found if (term.startswith(f) or (term.endswith("y") and f == term[:-1] + "i"))]
+        result[term] = found[max(stems, key=len)] if stems else 0
+    return result
 
 
 def _filters(project: str | None, tags: Sequence[str] | None, params: list) -> str:
@@ -69,16 +99,39 @@ def keys_passing_filters(db: SqliteDatabase, keys: Iterable[int], *, project: st
     return {int(row[0]) for row in db.execute_sql(sql, params).fetchall()}
 
 
-def chunks_with_documents(keys: Sequence[int]) -> dict[int, Chunk]:
-    """Chunk rows (with their document joined in) by key."""
-    if not keys:
-        return {}
-    from .models import Document
+class ChunkRow(NamedTuple):
+    """What retrieval needs of a chunk and its document (read without model objects)."""
 
-    query = (Chunk.select(Chunk, Document)
-             .join(Document)
-             .where(Chunk.key.in_(list(keys))))
-    return {row.key: row for row in query}
+    key: int
+    chunk_id: str
+    heading_path: str
+    title: str
+    content: str
+    tags: list
+    content_hash: str
+    line_start: int
+    line_end: int
+    path: str
+    source: str
+    project: str
+
+
+def chunk_rows(db: SqliteDatabase, keys: Sequence[int]) -> dict[int, ChunkRow]:
+    """Chunk rows joined with their document, by key."""
+    found: dict[int, ChunkRow] = {}
+    keys = list(keys)
+    for start in range(0, len(keys), 500):
+        batch = keys[start:start + 500]
+        rows = db.execute_sql(
+            "SELECT c.key, c.chunk_id, c.heading_path, c.title, c.content, c.tags, c.content_hash,"
+            " c.line_start, c.line_end, d.path, d.source, d.project"
+            " FROM chunk c JOIN document d ON d.id = c.document_id"
+            " WHERE c.key IN (" + ",".join("?" * len(batch)) + ")", batch).fetchall()
+        for row in rows:
+            found[int(row[0])] = ChunkRow(int(row[0]), row[1], row[2] or "", row[3] or "", row[4],
+                                          json.loads(row[5]) if row[5] else [], row[6], row[7], row[8],
+                                          row[9], row[10], row[11] or "")
+    return found
 
 
 def rebuild(db: SqliteDatabase) -> None:
