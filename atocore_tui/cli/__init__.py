@@ -51,6 +51,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--data-dir", type=Path, help="data directory (database, index, backups)")
     parser.add_argument("--vault", type=Path, help="the vault folder (source 'vault')")
     parser.add_argument("--config", type=Path, help="YAML config file")
+    serving = parser.add_argument_group("headless HTTP server (token: ATOCORE_API_TOKEN)")
+    serving.add_argument("--serve", action="store_true", help="serve the HTTP API instead of a command")
+    serving.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serving.add_argument("--port", type=int, default=8100, help="port to listen on (default 8100)")
+    serving.add_argument("--allow-remote", action="store_true",
+                         help="allow a non-loopback --host (prints a warning)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for group in command_groups():
         group.register(commands)
@@ -72,6 +78,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         engine = Engine(settings)
         try:
+            if args.serve:
+                from ..server import serve
+
+                return serve(engine, args.host, args.port, args.allow_remote)
             return args.handler(engine, args)
         finally:
             engine.close()

@@ -1,0 +1,47 @@
+"""The FastAPI app: the engine behind the HTTP contract of SPEC §3.
+
+Routes are plain ``def`` functions: FastAPI runs them in its thread pool, and
+the engine is synchronous. That is safe because Peewee's SqliteDatabase gives
+each thread its own connection (WAL: readers see every committed write, also
+another process's), the vector index is guarded by its own lock and reloads
+when another process saved a newer file, and ingestion takes the data dir's
+ingestion lock (a second one answers 409).
+"""
+
+from __future__ import annotations
+
+import os
+
+from fastapi import FastAPI
+
+from .. import __version__
+from . import errors, routes_admin, routes_core, routes_graph, routes_interactions, routes_memory, routes_projects
+from .guards import MAX_BODY_BYTES, BodyLimit, TokenGuard
+
+TOKEN_ENV = "ATOCORE_API_TOKEN"
+
+
+def token_from_env(env: dict | None = None) -> str | None:
+    value = (os.environ if env is None else env).get(TOKEN_ENV, "").strip()
+    return value or None
+
+
+def create_app(engine, *, token: str | None = None, max_body_bytes: int = MAX_BODY_BYTES):
+    """The ASGI app for ``engine``: the FastAPI app wrapped in the body limit
+    and, when a token is given, the bearer-token guard. ``app.state.engine``
+    (on the inner app, reachable as ``.api``) is the engine every route uses."""
+    api = FastAPI(
+        title="AtoCore TUI",
+        version=__version__,
+        description="A local-first context engine: the HTTP face of atocore-tui (`--serve`). "
+                    "Compatible with the original AtoCore service; plus the review queue, "
+                    "the engineering graph, alerts and context receipts.")
+    api.state.engine = engine
+    errors.install(api)
+    for module in (routes_core, routes_projects, routes_memory, routes_interactions, routes_admin):
+        api.include_router(module.router)
+    api.include_router(routes_graph.router)
+    api.include_router(routes_graph.alerts_router)
+    app = BodyLimit(TokenGuard(api, token), max_body_bytes)
+    app.api = api
+    return app

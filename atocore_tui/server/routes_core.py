@@ -1,0 +1,97 @@
+"""SPEC §3 core routes: ingestion, query, context packs, health and status."""
+
+from __future__ import annotations
+
+from pathlib import PurePath
+
+from fastapi import APIRouter
+
+from .. import __version__
+from ..errors import ValidationError
+from ..store import MODELS
+from .bodies import ContextBody, IngestBody, QueryBody
+from .deps import EngineDep
+
+router = APIRouter()
+
+
+# ---------------------------------------------------------------- ingest
+def check_ingest_path(path: str) -> str:
+    """Refuse traversal before the engine resolves anything: a ``..`` part is
+    never needed to name a file inside a source. (The engine itself refuses any
+    path, symlinks resolved, that lands outside the sources.)"""
+    if not path.strip():
+        raise ValidationError("path must not be blank")
+    if "\x00" in path:
+        raise ValidationError("path must not contain NUL characters")
+    if ".." in PurePath(path.replace("\\", "/")).parts:
+        raise ValidationError(f"path must not contain '..': {path}")
+    return path
+
+
+@router.post("/ingest", tags=["ingest"])
+def ingest(body: IngestBody, engine: EngineDep) -> dict:
+    """Ingest one file or folder inside a configured source (incremental)."""
+    report = engine.ingest(check_ingest_path(body.path), project=body.project,
+                           purge_deleted=body.purge_deleted)
+    return {"results": report.results(), "summary": report.summary()}
+
+
+@router.post("/ingest/sources", tags=["ingest"])
+def ingest_sources(engine: EngineDep, purge_deleted: bool = False) -> dict:
+    """Ingest every configured source."""
+    report = engine.ingest(None, purge_deleted=purge_deleted)
+    return {"results": report.results(), "summary": report.summary()}
+
+
+# ------------------------------------------------------------- retrieval
+@router.post("/query", tags=["retrieval"])
+def query(body: QueryBody, engine: EngineDep) -> dict:
+    hits = engine.query(body.prompt, body.top_k, project=body.project, tags=body.filter_tags,
+                        only_project=body.only_project)
+    return {"results": [h.to_dict() for h in hits]}
+
+
+@router.post("/context/build", tags=["context"])
+def context_build(body: ContextBody, engine: EngineDep) -> dict:
+    """The context pack for a prompt; ``tiers`` is the per-tier receipt."""
+    return engine.context.build(body.prompt, body.project, body.budget).to_dict()
+
+
+@router.get("/context/replay/{interaction_id}", tags=["context"])
+def context_replay(interaction_id: str, engine: EngineDep) -> dict:
+    """Rebuild an interaction's recorded pack against today's data and show what changed."""
+    return engine.context.replay(interaction_id)
+
+
+router.post("/context/replay/{interaction_id}", tags=["context"],
+            operation_id="context_replay_post")(context_replay)
+
+
+@router.get("/debug/context", tags=["context"])
+def debug_context(engine: EngineDep) -> dict:
+    """The last pack built by any process on this data dir; 404 before the first."""
+    return engine.context.last_pack()
+
+
+# ---------------------------------------------------------------- status
+@router.get("/health", tags=["status"])
+def health(engine: EngineDep) -> dict:
+    status = engine.status()
+    return {"status": "ok", "version": __version__, "data_dir": status["data_dir"],
+            "documents": status["documents"], "chunks": status["chunks"],
+            "vectors": status["index"]["vectors"], "index_current": status["index"]["current"],
+            "ingesting": status["ingesting"]}
+
+
+@router.get("/sources", tags=["status"])
+def sources(engine: EngineDep) -> dict:
+    status = engine.status()
+    return {"sources": [{"name": name, **info} for name, info in status["sources"].items()],
+            "data_dir": status["data_dir"], "config": status["config"]}
+
+
+@router.get("/stats", tags=["status"])
+def stats(engine: EngineDep) -> dict:
+    """Engine status plus a row count per table."""
+    return {**engine.status(), "counts": {m._meta.table_name: m.select().count() for m in MODELS}}
