@@ -284,3 +284,11 @@ def test_sample_vault_packs_hold_what_a_person_expects(sample_engine, prompt, pr
     assert text in pack.formatted_context
     if project:
         assert tier(pack, "project_state").included  # the trusted tier is always there
+
+
+def test_replay_does_not_replace_the_last_pack(world):
+    pack = world.context.build(PROMPT, "rover", 4000)
+    recorded = world.interactions.record(PROMPT, project="rover", context_pack=pack.to_dict())
+    world.context.build("espresso grinder burrs", None, 1234)
+    world.context.replay(recorded["id"])
+    assert world.context.last_pack()["budget"] == 1234

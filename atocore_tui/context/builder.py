@@ -46,7 +46,9 @@ class ContextBuilder:
         """Embedded and indexed texts per view, valid while their rows are unchanged."""
 
     # ---------------------------------------------------------------- build
-    def build(self, prompt: str, project: str | None = None, budget: int | None = None) -> ContextPack:
+    def build(self, prompt: str, project: str | None = None, budget: int | None = None, *,
+              keep: bool = True) -> ContextPack:
+        """Build a pack; ``keep`` makes it the last pack shown for inspection."""
         started = time.perf_counter()
         if not isinstance(prompt, str) or not prompt.strip():
             raise ValidationError("prompt must not be blank")
@@ -59,7 +61,8 @@ class ContextBuilder:
             prompt=prompt, project=canonical, budget=budget, formatted_context=formatted,
             full_prompt=fmt.full_prompt(formatted, prompt), tiers=receipts,
             duration_ms=(time.perf_counter() - started) * 1000, built_at=utc_now())
-        self._keep(pack)
+        if keep:
+            self._keep(pack)
         return pack
 
     def _fill(self, candidates: dict[str, TierCandidates], project: str | None,
@@ -180,7 +183,7 @@ class ContextBuilder:
             self.engine.resolve_project(project)
         except NotFound:
             project = None
-        new = self.build(old.get("prompt") or interaction.prompt, project, budget).to_dict()
+        new = self.build(old.get("prompt") or interaction.prompt, project, budget, keep=False).to_dict()
         return {"interaction_id": interaction.id, "recorded_at": old.get("built_at"),
                 "rebuilt_at": new["built_at"], "budget": new["budget"],
                 "changes": diff_packs(old, new), "pack": new}

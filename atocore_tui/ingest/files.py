@@ -52,13 +52,15 @@ def is_hidden(name: str) -> bool:
 def resolve_scope(path: str | Path, sources: dict[str, Path]) -> Scope:
     """Map a user-given path onto a configured source, refusing anything outside.
 
-    A relative path is tried against the working directory, then against each
-    source root. Symlinks are resolved first, so a link cannot escape a source.
+    A relative path is tried against each source root, then against the working
+    directory (a server's working directory is nobody's business, so the
+    sources come first). Symlinks are resolved first, so a link cannot escape
+    a source.
     """
     if not sources:
         raise ValidationError("no sources are configured: set sources.vault (or --vault)")
     raw = Path(path).expanduser()
-    candidates = [raw] if raw.is_absolute() else [Path.cwd() / raw, *[root / raw for root in sources.values()]]
+    candidates = [raw] if raw.is_absolute() else [*[root / raw for root in sources.values()], Path.cwd() / raw]
     existing = [c for c in candidates if c.exists()]
     if not existing:
         raise NotFound(f"path not found: {path}")
