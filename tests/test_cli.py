@@ -84,10 +84,13 @@ def test_missing_model_folder_exits_cleanly(tmp_path, capsys, monkeypatch):
     assert "embedding model folder not found" in capsys.readouterr().err
 
 
-def test_engine_and_cli_do_not_import_textual():
+def test_engine_and_cli_import_no_face_framework():
     code = ("import sys; import atocore_tui.cli, atocore_tui.engine; "
+            "import atocore_tui.context.builder, atocore_tui.graph.service, atocore_tui.memory.review, "
+            "atocore_tui.projects.registry, atocore_tui.interactions.log, atocore_tui.ops.backup, "
+            "atocore_tui.ops.first_run; "
             "from atocore_tui.cli import main; "
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'torch')))")
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'torch', 'fastapi', 'uvicorn', 'mcp')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
                          check=True).stdout
     assert out.strip() == "[]"
