@@ -106,6 +106,13 @@ class AtoCoreApp(App):
             self.notify(f"Theme skipped — {problem}", severity="warning", timeout=8)
         if self.run_first_run:
             self.check_first_run()
+        self.warm_up()
+
+    @work(thread=True, exit_on_error=False, group="warm-up", description="loading the embedding model")
+    def warm_up(self) -> None:
+        """Load the embedding model after the first paint (never before it), so
+        the first pack does not wait for it."""
+        self.engine.embedder.load()
 
     @work(thread=True, exit_on_error=False, group="first-run", description="checking the data dir")
     def check_first_run(self) -> None:
