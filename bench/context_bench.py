@@ -95,11 +95,13 @@ def main() -> int:
     parser.add_argument("--budget", type=int, default=3000)
     parser.add_argument("--keep", type=Path, help="build here once and reuse on later runs")
     parser.add_argument("--profile", action="store_true", help="print the top cumulative hotspots")
+    parser.add_argument("--max-postings", type=int, help="override retrieval.max_postings")
     args = parser.parse_args()
 
     work = args.keep or Path(tempfile.mkdtemp(prefix="atocore-context-bench-"))
     vault, data = work / "vault", work / "data"
-    settings = load_settings(env={}, overrides={"data_dir": data, "sources.vault": vault})
+    settings = load_settings(env={}, overrides={"data_dir": data, "sources.vault": vault,
+                                                "retrieval.max_postings": args.max_postings})
     fresh = not (data / "atocore.db").exists()
     if fresh:
         started = time.perf_counter()

@@ -74,6 +74,7 @@ class ContextBuilder:
             receipt = TierReceipt(tier.number, tier.key, tier.title, tier.share,
                                   share_chars(tier, budget), allowed)
             receipt.items = candidates[tier.key].items
+            receipt.not_considered = candidates[tier.key].not_considered
             separator = len(fmt.SEPARATOR) if used_before else 0
             receipt.used = self._select(tier, receipt.items, project, allowed, separator)
             receipts.append(receipt)

@@ -36,6 +36,10 @@ PREFERENCE_FLOOR = 0.20
 """Identity and preferences shape every answer, so a looser floor."""
 DUPLICATE_SIMILARITY = 0.95
 CHUNK_CANDIDATES = 16
+MAX_CONSIDERED = 40
+"""Per tier, the best-ranked candidates that the receipt lists one by one; a
+tier never takes more than a few dozen items, and a receipt of thousands of
+memories that were never in reach would hide the ones that matter."""
 ENTITY_CANDIDATES = 5
 MAX_RELATIONSHIPS = 8
 LIVE_MEMORY = ("active",)
@@ -46,15 +50,8 @@ PROJECT_TYPES = ("project", "knowledge", "episodic")
 @dataclass
 class TierCandidates:
     items: list[PackItem] = field(default_factory=list)
-
-
-def _reinforcement(reference_count: int) -> float:
-    return min(1.0, math.log1p(max(0, reference_count)) / math.log1p(10))
-
-
-def memory_score(relevant: float, confidence: float, reference_count: int) -> float:
-    """The one blend of relevance and trust used to rank memories."""
-    return 0.75 * relevant + 0.2 * confidence + 0.05 * _reinforcement(reference_count)
+    not_considered: int = 0
+    """Candidates ranked below the ones listed (not in the receipt item by item)."""
 
 
 class Gatherer:
@@ -113,35 +110,43 @@ class Gatherer:
             return rows, [(r[0], r[2]) for r in rows]
 
         texts = self._collection(f"{view}:{','.join(projects)}", signature, load)
+        if not len(texts):
+            return TierCandidates()
         relevant = texts.relevance(self.prompt, self.query)
+        rows = texts.rows
+        confidence = np.fromiter((r[3] for r in rows), dtype=np.float32, count=len(rows))
+        references = np.fromiter((r[4] for r in rows), dtype=np.float32, count=len(rows))
+        active = np.fromiter((r[5] == "active" for r in rows), dtype=bool, count=len(rows))
+        scores = (0.75 * relevant + 0.2 * confidence
+                  + 0.05 * np.minimum(1.0, np.log1p(references) / math.log1p(10)))
+        eligible = active & (confidence >= MIN_CONFIDENCE) & (relevant >= floor)
+        wanted = active | (relevant >= floor)  # superseded and off-topic: not candidates at all
+        order = [i for i in np.lexsort((-scores, ~eligible)) if wanted[i]]
+        considered = order[:MAX_CONSIDERED]
         items = []
-        for index, ((mid, mtype, content, confidence, refs, status), score) in enumerate(
-                zip(texts.rows, relevant)):
-            score = float(score)
-            if status != "active" and score < floor:
-                continue  # superseded and off-topic: not a candidate at all
-            item = PackItem("memory", mid, f"({mtype}) {content[:80]}",
-                            memory_score(score, confidence, refs), fmt.memory_line(mtype, content),
-                            data={"memory_type": mtype, "confidence": confidence,
-                                  "relevance": round(score, 4), "index": index})
+        for index in considered:
+            mid, mtype, content, conf, _refs, status = rows[index]
+            item = PackItem("memory", mid, f"({mtype}) {content[:80]}", float(scores[index]),
+                            fmt.memory_line(mtype, content),
+                            data={"memory_type": mtype, "confidence": conf,
+                                  "relevance": round(float(relevant[index]), 4)})
             if status != "active":
                 item.reason = SUPERSEDED
-            elif confidence < MIN_CONFIDENCE:
+            elif conf < MIN_CONFIDENCE:
                 item.reason = BELOW_CONFIDENCE
-            elif score < floor:
+            elif relevant[index] < floor:
                 item.reason = NOT_RELEVANT
-            items.append(item)
-        ranked = _ranked(items)
-        for item in ranked:
-            index = item.data.pop("index")
-            if item.reason is not None:
-                continue
-            vector = texts.matrix[index]
-            if any(float(vector @ v) >= DUPLICATE_SIMILARITY for v in self.taken_vectors):
+            elif self._duplicate(texts.matrix[index]):
                 item.reason = DUPLICATE
-            else:
-                self.taken_vectors.append(vector)
-        return TierCandidates(ranked)
+            items.append(item)
+        return TierCandidates(_ranked(items), not_considered=len(order) - len(considered))
+
+    def _duplicate(self, vector: np.ndarray) -> bool:
+        """Nearly the same text as a memory already taken (in any tier); else take it."""
+        if self.taken_vectors and float(np.max(np.stack(self.taken_vectors) @ vector)) >= DUPLICATE_SIMILARITY:
+            return True
+        self.taken_vectors.append(vector)
+        return False
 
     # ------------------------------------------------------------ tier 5
     def graph_signature(self) -> tuple:

@@ -55,6 +55,8 @@ class TierReceipt:
     allowance: int
     used: int = 0
     items: list[PackItem] = field(default_factory=list)
+    not_considered: int = 0
+    """Lower-ranked candidates not listed item by item."""
 
     @property
     def included(self) -> list[PackItem]:
@@ -69,7 +71,8 @@ class TierReceipt:
             "tier": self.number, "key": self.key, "title": self.title, "share": self.share,
             "share_chars": self.share_chars, "allowance": self.allowance, "used": self.used,
             "considered": len(self.items), "included": len(self.included),
-            "excluded": len(self.excluded), "items": [i.to_dict() for i in self.items],
+            "excluded": len(self.excluded), "not_considered": self.not_considered,
+            "items": [i.to_dict() for i in self.items],
         }
 
 

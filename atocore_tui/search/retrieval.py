@@ -66,6 +66,9 @@ class Retriever:
         self.db = db
         self.vectors = vectors
         self.settings = settings
+        self._df_cache: dict[str, int] = {}
+        self._df_version: int | None = None
+        self._count: int | None = None
 
     def retrieve(self, request: RetrievalRequest, *, lexical: bool = True,
                  vector: bool = True) -> list[Hit]:
@@ -81,9 +84,9 @@ class Retriever:
         vector_rank: dict[int, int] = {}
 
         if lexical:
-            terms = self.affordable_terms(query_terms(prompt))
+            any_of, all_of = self.affordable_terms(query_terms(prompt))
             for rank, (key, _) in enumerate(
-                    fts.search(self.db, terms, pool, project=filter_project, tags=tags)):
+                    fts.search(self.db, any_of, pool, project=filter_project, tags=tags, all_of=all_of)):
                 lexical_rank[key] = rank + 1
                 fused[key] = fused.get(key, 0.0) + 1.0 / (k + rank + 1)
         query_vector = None
@@ -127,20 +130,60 @@ class Retriever:
                 lexical_rank=lexical_rank.get(key), vector_rank=vector_rank.get(key)))
         return hits
 
-    def affordable_terms(self, terms: list[str]) -> list[str]:
-        """The query's terms less the most common ones, until the chunks they
-        appear in fit ``retrieval.max_postings`` (BM25 scores every matching
-        chunk, so a few very common words would make a query on a big vault
-        slow while adding little to the ranking). Rarer terms stay first."""
+    def affordable_terms(self, terms: list[str]) -> tuple[list[str], list[str]]:
+        """The match to run within ``retrieval.max_postings``: (any of, all of).
+
+        BM25 scores every chunk the match selects, so on a big vault a few very
+        common words would make a query slow while adding little to the
+        ranking. Terms no chunk contains are dropped; then the rarest terms are
+        OR-ed while the chunks they appear in fit the budget. When even the
+        rarest term alone is over it, the rarest terms are AND-ed instead, as
+        many as it takes for their expected overlap to fit. Small vaults never
+        reach the budget and keep every term.
+        """
         if len(terms) < 2:
-            return terms
-        frequencies = fts.document_frequencies(self.db, terms)
-        if sum(frequencies.values()) <= self.settings.max_postings:
-            return terms
-        kept = sorted(terms, key=lambda t: (frequencies[t], terms.index(t)))
-        while len(kept) > 1 and sum(frequencies[t] for t in kept) > self.settings.max_postings:
-            kept.pop()
-        return kept
+            return terms, []
+        frequencies = self._frequencies(terms)
+        budget = self.settings.max_postings
+        present = sorted((t for t in terms if frequencies[t] > 0),
+                         key=lambda t: (frequencies[t], terms.index(t)))
+        if not present:
+            return terms, []
+        if sum(frequencies[t] for t in present) <= budget:
+            return present, []
+        any_of: list[str] = []
+        for term in present:
+            if any_of and sum(frequencies[t] for t in any_of) + frequencies[term] > budget:
+                break
+            any_of.append(term)
+        if frequencies[any_of[0]] <= budget or len(present) < 2:
+            return any_of, []
+        total = max(self._chunk_count(), 1)
+        expected = float(total)
+        all_of: list[str] = []
+        for term in present:
+            all_of.append(term)
+            expected *= frequencies[term] / total
+            if len(all_of) >= 2 and expected <= budget:
+                break
+        return [], all_of
+
+    def _frequencies(self, terms: list[str]) -> dict[str, int]:
+        """Document frequencies, cached until the chunks change."""
+        from .vectors import chunks_version
+
+        version = chunks_version()
+        if self._df_version != version:
+            self._df_cache, self._df_version, self._count = {}, version, None
+        missing = [t for t in terms if t not in self._df_cache]
+        if missing:
+            self._df_cache.update(fts.document_frequencies(self.db, missing))
+        return {t: self._df_cache[t] for t in terms}
+
+    def _chunk_count(self) -> int:
+        if self._count is None:
+            self._count = int(self.db.execute_sql("SELECT count(*) FROM chunk").fetchone()[0])
+        return self._count
 
     def _without_duplicates(self, ordered: list[tuple[int, float]], rows: dict, top_k: int):
         """Walk best-first, dropping chunks identical or nearly so to a kept one."""

@@ -12,45 +12,40 @@ from peewee import SqliteDatabase
 # Column weights for bm25(): title, heading_path, tags, content.
 BM25_WEIGHTS = (3.0, 2.0, 2.0, 1.0)
 
-def match_expression(terms: Sequence[str]) -> str | None:
-    """A safe FTS5 MATCH expression: every term quoted, OR-ed together.
+def match_expression(terms: Sequence[str], all_of: Sequence[str] = ()) -> str | None:
+    """A safe FTS5 MATCH expression: any of ``terms`` (OR), or every one of
+    ``all_of`` (AND) when given.
 
-    Quoting makes user punctuation (``-``, ``:``, ``*``, ``"``) literal, so no
-    query text can be an FTS5 syntax error. BM25 then ranks chunks that match
-    more (and rarer) terms higher.
+    Every term is quoted, which makes user punctuation (``-``, ``:``, ``*``,
+    ``"``) literal, so no query text can be an FTS5 syntax error. BM25 then
+    ranks chunks that match more (and rarer) terms higher.
     """
+    def quote(term: str) -> str:
+        return '"' + term.replace('"', '""') + '"'
+
+    if all_of:
+        return " AND ".join(quote(term) for term in all_of)
     if not terms:
         return None
-    return " OR ".join('"' + term.replace('"', '""') + '"' for term in terms)
+    return " OR ".join(quote(term) for term in terms)
 
 
 def document_frequencies(db: SqliteDatabase, terms: Sequence[str]) -> dict[str, int]:
     """How many chunks contain each term (0 when none do).
 
     The index stores porter stems, which are prefixes of the word (``bearings``
-    -> ``bear``) or end in ``i`` for a final ``y``; so every such prefix is
-    looked up at once and the longest one found is the term's stem.
+    -> ``bear``) or end in ``i`` for a final ``y``; one range read of the
+    vocabulary per term finds the longest stored prefix.
     """
-    candidates: dict[str, str] = {}
+    result: dict[str, int] = {}
     for term in terms:
-        forms = {term[:n] for n in range(min(3, len(term)), len(term) + 1)}
-        if term.endswith("y"):
-            forms.add(term[:-1] + "i")
-        for form in forms:
-            candidates.setdefault(form, term)
-    if not candidates:
-        return {}
-    found: dict[str, int] = {}
-    forms = list(candidates)
-    for start in range(0, len(forms), 500):
-        batch = forms[start:start + 500]
-        rows = db.execute_sql("SELECT term, doc FROM chunk_fts_vocab WHERE term IN ("
-                              + ",".join("?" * len(batch)) + ")", batch).fetchall()
-        found.update({str(t): int(d) for t, d in rows})
-    result = {}
-    for term in terms:
-        stems = [f for f in found if (term.startswith(f) or (term.endswith("y") and f == term[:-1] + "i"))]
-        result[term] = found[max(stems, key=len)] if stems else 0
+        low = term[:3]
+        high = term if not term.endswith("y") else max(term, term[:-1] + "i")
+        rows = db.execute_sql("SELECT term, doc FROM chunk_fts_vocab WHERE term >= ? AND term <= ?",
+                              (low, high)).fetchall()
+        stems = [(str(t), int(d)) for t, d in rows
+                 if term.startswith(str(t)) or (term.endswith("y") and str(t) == term[:-1] + "i")]
+        result[term] = max(stems, key=lambda s: len(s[0]))[1] if stems else 0
     return result
 
 
@@ -67,10 +62,10 @@ def _filters(project: str | None, tags: Sequence[str] | None, params: list) -> s
 
 
 def search(db: SqliteDatabase, terms: Sequence[str], limit: int, *, project: str | None = None,
-           tags: Sequence[str] | None = None) -> list[tuple[int, float]]:
-    """(chunk key, bm25 relevance) for chunks matching any term, best first;
-    relevance is positive, higher is better."""
-    expression = match_expression(terms)
+           tags: Sequence[str] | None = None, all_of: Sequence[str] = ()) -> list[tuple[int, float]]:
+    """(chunk key, bm25 relevance) for chunks matching any term (or all of
+    ``all_of``), best first; relevance is positive, higher is better."""
+    expression = match_expression(terms, all_of)
     if expression is None or limit <= 0:
         return []
     params: list = [*BM25_WEIGHTS, expression]
