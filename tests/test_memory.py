@@ -60,7 +60,7 @@ def test_the_vocabulary_is_the_spec():
     (validate_confidence, 1.5, "confidence"),
     (validate_confidence, math.nan, "confidence"),
     (validate_confidence, True, "confidence"),
-    (validate_confidence, "0.5", "confidence"),
+    (validate_confidence, "half", "confidence"),
     (validate_content, "   ", "must not be blank"),
     (validate_content, None, "must not be blank"),
     (validate_content, "x" * 10_001, "limit"),

@@ -78,7 +78,7 @@ class GraphService:
         """A new entity (a candidate unless ``status='active'``, which also checks conflicts)."""
         fields = {"project": self._project(project), "entity_type": vocab.entity_type(entity_type),
                   "name": vocab.name(name), "description": vocab.description(description),
-                  "confidence": vocab.confidence(confidence), "source_refs": vocab.source_refs(source_refs),
+                  "confidence": validation.confidence(confidence), "source_refs": vocab.source_refs(source_refs),
                   "status": vocab.entity_status(status)}
         if fields["status"] == vocab.SUPERSEDED:
             raise ValidationError("a new entity is a candidate or active, not superseded")
@@ -102,7 +102,7 @@ class GraphService:
             raise ValidationError(f"entity {entity.id} is superseded: history is not edited")
         wanted = {"name": None if name is None else vocab.name(name),
                   "description": None if description is None else vocab.description(description),
-                  "confidence": None if confidence is None else vocab.confidence(confidence),
+                  "confidence": None if confidence is None else validation.confidence(confidence),
                   "source_refs": None if source_refs is None else vocab.source_refs(source_refs),
                   "entity_type": None if entity_type is None else vocab.entity_type(entity_type)}
         changes = {k: v for k, v in wanted.items() if v is not None and v != getattr(entity, k)}
@@ -150,7 +150,7 @@ class GraphService:
         if allowed and target.entity_type not in allowed:
             raise ValidationError(f"{rel_type} must point at a {' or '.join(allowed)}, "
                                   f"not a {target.entity_type} ({target.name})")
-        confidence = vocab.confidence(confidence)
+        confidence = validation.confidence(confidence)
         refs = vocab.source_refs(source_refs)
         if _edge_exists(source.id, rel_type, target.id):
             raise ValidationError(f"{source.name} {rel_type} {target.name} already exists")

@@ -7,7 +7,6 @@ an unknown type or status is rejected the same way everywhere.
 
 from __future__ import annotations
 
-import math
 import re
 from typing import Iterable
 
@@ -111,18 +110,6 @@ def resolution(value) -> str:
     if text not in RESOLUTIONS:
         raise ValidationError(f"unknown resolution {value!r}: use one of {', '.join(RESOLUTIONS)}")
     return text
-
-
-def confidence(value) -> float:
-    if isinstance(value, bool):
-        raise ValidationError("confidence must be a number from 0 to 1")
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ValidationError(f"confidence must be a number from 0 to 1, not {value!r}") from None
-    if math.isnan(number) or not 0.0 <= number <= 1.0:
-        raise ValidationError(f"confidence must be from 0 to 1, not {value!r}")
-    return number
 
 
 def name(value, what: str = "name") -> str:

@@ -24,7 +24,6 @@ reverts it nor counts it as a step: a reference gained in between is kept.
 
 from __future__ import annotations
 
-import math
 from functools import lru_cache
 from dataclasses import asdict, dataclass
 from typing import Any, Iterable, NamedTuple, Sequence
@@ -32,6 +31,7 @@ from typing import Any, Iterable, NamedTuple, Sequence
 import numpy as np
 from peewee import SQL, fn
 
+from ..validation import confidence as validate_confidence
 from ..errors import NotFound, ValidationError
 from ..store.models import Interaction, Memory, MemoryAudit, utc_now
 from ..store.models import new_id as make_id
@@ -97,14 +97,6 @@ def validate_status(value: Any) -> str:
     if name not in MEMORY_STATUSES:
         raise ValidationError(f"unknown memory status {value!r}: use one of {', '.join(MEMORY_STATUSES)}")
     return name
-
-
-def validate_confidence(value: Any) -> float:
-    """The one check of a confidence: a finite number from 0 to 1 (booleans refused)."""
-    if (isinstance(value, bool) or not isinstance(value, (int, float))
-            or not math.isfinite(value) or not 0.0 <= value <= 1.0):
-        raise ValidationError(f"confidence must be a number from 0 to 1, got {value!r}")
-    return float(value)
 
 
 def validate_content(value: Any) -> str:

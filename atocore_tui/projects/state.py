@@ -9,11 +9,11 @@ entry superseded. Keys are matched without regard to case, so ``Phase`` and
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from peewee import SQL, fn
 
+from ..validation import confidence as check_confidence
 from ..errors import NotFound, ValidationError
 from ..store import ProjectState, utc_now
 
@@ -117,18 +117,6 @@ def check_category(category: Any) -> str:
     if name not in CATEGORIES:
         raise ValidationError(f"unknown state category {category!r}: use one of {', '.join(CATEGORIES)}")
     return name
-
-
-def check_confidence(value: Any) -> float:
-    if isinstance(value, bool):
-        raise ValidationError("confidence must be a number from 0 to 1")
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ValidationError(f"confidence must be a number from 0 to 1, got {value!r}") from None
-    if math.isnan(number) or not 0.0 <= number <= 1.0:
-        raise ValidationError(f"confidence must be from 0 to 1, got {value!r}")
-    return number
 
 
 def _text(value: Any, what: str) -> str:
