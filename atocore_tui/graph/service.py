@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterable
 
+from .. import validation
 from ..errors import NotFound, ValidationError
 from ..store.models import Conflict, ConflictMember, Entity, EntityAudit, Relationship, utc_now
 from . import alerts, conflicts, gaps, graduation, queries, vocab
