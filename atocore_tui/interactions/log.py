@@ -23,14 +23,14 @@ from typing import Any, Sequence
 
 from peewee import SQL, fn
 
-from ..errors import AtoCoreError, NotFound, ValidationError
+from ..errors import AtoCoreError, ValidationError
 from ..memory.extraction import Extractor
+from ..store.lookup import by_id_or_prefix
 from ..store.models import TIMESTAMP_FORMAT, Interaction, utc_now
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
 PROMPT_PREVIEW_CHARS = 200
-ID_PREFIX_MIN = 6
 """Faces may name an interaction by a unique id prefix of at least this many characters."""
 
 _SINCE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?(?:Z|[+-]\d{2}:?\d{2})?")
@@ -172,16 +172,7 @@ class InteractionLog:
 
 def find_interaction(interaction_id: Any) -> Interaction:
     """The interaction with this id or unique id prefix; NotFound otherwise."""
-    wanted = interaction_id.strip().lower() if isinstance(interaction_id, str) else ""
-    row = Interaction.get_or_none(Interaction.id == wanted) if wanted else None
-    if row is None and len(wanted) >= ID_PREFIX_MIN:
-        matches = list(Interaction.select().where(Interaction.id.startswith(wanted)).limit(2))
-        if len(matches) > 1:
-            raise ValidationError(f"interaction id prefix {interaction_id!r} is ambiguous: give more characters")
-        row = matches[0] if matches else None
-    if row is None:
-        raise NotFound(f"unknown interaction: {interaction_id}")
-    return row
+    return by_id_or_prefix(Interaction, interaction_id, "interaction")
 
 
 def _text(name: str, value: Any) -> str:

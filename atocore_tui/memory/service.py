@@ -33,6 +33,7 @@ from peewee import SQL, fn
 
 from ..validation import confidence as validate_confidence
 from ..errors import NotFound, ValidationError
+from ..store.lookup import by_id_or_prefix
 from ..store.models import Interaction, Memory, MemoryAudit, utc_now
 from ..store.models import new_id as make_id
 from . import reinforcement
@@ -48,7 +49,6 @@ MAX_CONTENT_CHARS = 10_000
 """A memory is a statement, not a document; longer text belongs in the vault."""
 MAX_LIMIT = 500
 MAX_NEIGHBOURS = 50
-ID_PREFIX_MIN = 6
 """Faces may name a memory by a unique id prefix of at least this many characters."""
 
 DUPLICATE_THRESHOLD = 0.75
@@ -234,18 +234,7 @@ class MemoryService:
 
     def row(self, memory_id: Any) -> Memory:
         """The memory row for an id or a unique id prefix; NotFound otherwise."""
-        wanted = memory_id.strip().lower() if isinstance(memory_id, str) else ""
-        if not wanted:
-            raise NotFound(f"unknown memory: {memory_id!r}")
-        row = Memory.get_or_none(Memory.id == wanted)
-        if row is None and len(wanted) >= ID_PREFIX_MIN:
-            matches = list(Memory.select().where(Memory.id.startswith(wanted)).limit(2))
-            if len(matches) > 1:
-                raise ValidationError(f"memory id prefix {memory_id!r} is ambiguous: give more characters")
-            row = matches[0] if matches else None
-        if row is None:
-            raise NotFound(f"unknown memory: {memory_id}")
-        return row
+        return by_id_or_prefix(Memory, memory_id, "memory")
 
     def list(self, memory_type: str | None = None, project: str | None = None, active_only: bool = True,
              min_confidence: float = 0.0, limit: int = 50, status: str | None = None) -> list[MemoryRecord]:
