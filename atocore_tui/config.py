@@ -54,7 +54,7 @@ class IndexSettings:
     dtype: str = "f16"
     connectivity: int = 16
     expansion_add: int = 128
-    expansion_search: int = 64
+    expansion_search: int = 128
     exact_below: int = 50_000
     """Below this many vectors, search is exact (a brute-force scan: 1.2 ms for
     20k vectors here), so answers do not depend on how the graph was built."""

@@ -6,6 +6,7 @@ its methods; validation of what crosses the boundary happens here, once.
 
 from __future__ import annotations
 
+import functools
 import os
 from functools import cached_property
 from pathlib import Path
@@ -134,11 +135,12 @@ class Engine:
         if self.projects.import_bundled_if_empty() and project:
             project = self.resolve_project_or_new(project)  # it may be a bundled alias
         project_for = self.projects.path_resolver()
+        canonical = functools.lru_cache(maxsize=None)(self._front_matter_project)  # per run
         report = IngestReport()
         for scope in scopes:
             report.merge(self.ingester.run(scope, project=project, purge_deleted=purge_deleted,
                                            progress=progress, project_for=project_for,
-                                           canonical=self._front_matter_project, cancelled=cancelled))
+                                           canonical=canonical, cancelled=cancelled))
         return report
 
     def _front_matter_project(self, name: str) -> str:

@@ -258,11 +258,14 @@ def test_front_matter_alias_resolves_to_the_canonical_project(engine, vault):
     assert Document.get(Document.path == "inbox/alias-note.md").project == "orion-drive"
 
 
-def test_reingest_of_an_unchanged_vault_parses_nothing(engine, monkeypatch):
-    """With registered ingest roots too, unchanged bytes skip parsing entirely."""
+def test_reingest_of_an_unchanged_vault_parses_nothing(engine, vault, monkeypatch):
+    """With registered ingest roots, and notes that name their own project (or an
+    alias of it) outside any root, unchanged bytes skip parsing entirely."""
     from atocore_tui.ingest import pipeline
 
+    write(vault / "inbox" / "own-project.md", "---\nproject: cp\n---\n# Note\n\nBraze fillet.\n")
     engine.ingest()
+    assert Document.get(Document.path == "inbox/own-project.md").project == "coldplate"
     calls = []
     real = pipeline.parse_document
     monkeypatch.setattr(pipeline, "parse_document", lambda *a, **k: calls.append(a[1]) or real(*a, **k))

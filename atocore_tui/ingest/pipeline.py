@@ -33,6 +33,8 @@ ProjectName = Callable[[str], str]
 """A project name from front matter -> its canonical id (aliases resolved)."""
 
 BATCH_FILES = 64
+INSERT_BATCH = 200
+"""Chunk rows per INSERT (13 columns each: well under SQLite's parameter limit)."""
 SAVE_EVERY_SECONDS = 5.0
 
 
@@ -125,6 +127,7 @@ class _Planned:
     read: ReadFile
     document: Document | None
     project: str
+    front_matter_project: str
     title: str
     tags: list[str]
     rows: list[tuple[bool, dict]]
@@ -203,10 +206,14 @@ class Ingester:
             return FileReport(path, scope.source, "skipped", str(skip))
         same_bytes = document is not None and document.content_hash == read.content_hash
         default_project = project or (project_for(scope.source, path) if project_for else None) or ""
-        if same_bytes and document.project == default_project:
-            # Unchanged bytes and the project it would get without front matter:
-            # nothing can differ, so skip parsing (the common re-ingest case).
-            return FileReport(path, scope.source, "unchanged")
+        if same_bytes:
+            # Unchanged bytes: only the project could differ (a new --project, a
+            # registry change), and the note's own choice is stored, so compare
+            # without parsing (the common re-ingest case).
+            own = document.front_matter_project
+            expected = (canonical(own) if own and canonical is not None else own) or default_project
+            if document.project == expected:
+                return FileReport(path, scope.source, "unchanged")
         parsed = parse_document(read.text, path, max_chars=self.settings.ingest.chunk_max_chars,
                                 min_chars=self.settings.ingest.chunk_min_chars,
                                 plain_text=read.kind == "text")
@@ -215,6 +222,10 @@ class Ingester:
             front_matter_project = canonical(front_matter_project)
         resolved_project = front_matter_project or default_project
         if same_bytes and document.project == resolved_project:
+            if document.front_matter_project != (parsed.project or ""):
+                # a data dir from before the column existed: remember it once
+                Document.update(front_matter_project=parsed.project or "").where(
+                    Document.id == document.id).execute()
             return FileReport(path, scope.source, "unchanged")
         report = FileReport(path, scope.source, "ingested", warnings=parsed.warnings)
         old = {}
@@ -241,8 +252,8 @@ class Ingester:
                 embed_texts.append(text)
         removed = [key for key in old if key not in new_keys]
         report.chunks_removed = len(removed)
-        return _Planned(report, read, document, resolved_project, parsed.title, parsed.tags,
-                        rows, removed, embed_keys, embed_texts)
+        return _Planned(report, read, document, resolved_project, parsed.project or "", parsed.title,
+                        parsed.tags, rows, removed, embed_keys, embed_texts)
 
     @staticmethod
     def _row(key: int, chunk: ParsedChunk, title: str) -> dict:
@@ -272,7 +283,8 @@ class Ingester:
         removed = [k for p in planned for k in p.removed]
         with self.db.atomic():
             for p in planned:
-                fields = dict(project=p.project, title=p.title, tags=p.tags,
+                fields = dict(project=p.project, front_matter_project=p.front_matter_project,
+                              title=p.title, tags=p.tags,
                               content_hash=p.read.content_hash, size=p.read.size, mtime=p.read.mtime,
                               ingested_at=utc_now(), warnings=p.report.warnings)
                 if p.document is None:
@@ -282,10 +294,11 @@ class Ingester:
                     Document.update(**fields).where(Document.id == document.id).execute()
                 if p.removed:
                     Chunk.delete().where(Chunk.key.in_(p.removed)).execute()
+                new_rows = [{"document": document.id, **row} for is_new, row in p.rows if is_new]
+                for start in range(0, len(new_rows), INSERT_BATCH):
+                    Chunk.insert_many(new_rows[start:start + INSERT_BATCH]).execute()
                 for is_new, row in p.rows:
-                    if is_new:
-                        Chunk.insert(document=document.id, **row).execute()
-                    else:
+                    if not is_new:
                         Chunk.update(**row).where(Chunk.key == row["key"]).execute()
             version = bump_counter(CHUNKS_VERSION)
         self.vectors.apply(removed, keys, vectors, version)

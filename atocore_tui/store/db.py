@@ -92,11 +92,20 @@ def _fts_vocabulary(db: SqliteDatabase) -> None:
     db.execute_sql("CREATE VIRTUAL TABLE IF NOT EXISTS chunk_fts_vocab USING fts5vocab('chunk_fts', 'row')")
 
 
+def _document_front_matter_project(db: SqliteDatabase) -> None:
+    """The project a note names in its own front matter, as written: lets a
+    re-ingest of unchanged bytes know the project without parsing the note."""
+    from peewee import CharField
+
+    add_columns(db, "document", front_matter_project=CharField(default=""))
+
+
 # (version, step). Append only; never edit a released step.
 MIGRATIONS: list[tuple[int, Callable[[SqliteDatabase], None]]] = [
     (1, _create_schema),
     (2, _query_indexes),
     (3, _fts_vocabulary),
+    (4, _document_front_matter_project),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

@@ -68,6 +68,12 @@ def search(db: SqliteDatabase, terms: Sequence[str], limit: int, *, project: str
     expression = match_expression(terms, all_of)
     if expression is None or limit <= 0:
         return []
+    if not project and not tags:
+        # Rank in the FTS table alone; nothing to join for.
+        sql = ("SELECT rowid, -bm25(chunk_fts, ?, ?, ?, ?) AS relevance FROM chunk_fts"
+               " WHERE chunk_fts MATCH ? ORDER BY relevance DESC LIMIT ?")
+        rows = db.execute_sql(sql, [*BM25_WEIGHTS, expression, limit]).fetchall()
+        return [(int(key), float(score)) for key, score in rows]
     params: list = [*BM25_WEIGHTS, expression]
     sql = (
         "SELECT c.key, -bm25(chunk_fts, ?, ?, ?, ?) AS relevance"

@@ -79,6 +79,8 @@ class Document(BaseModel):
     source = CharField()
     path = CharField()
     project = CharField(default="", index=True)
+    front_matter_project = CharField(default="")
+    """The project the note names itself (as written), "" if none."""
     title = TextField(default="")
     tags = JSONField(default=list)
     content_hash = CharField()
