@@ -107,15 +107,37 @@ def test_older_database_is_migrated_without_loss(tmp_path):
 
 
 def test_additive_migration_step_adds_a_column_once(tmp_path):
-    from peewee import TextField
-
     db = open_database(tmp_path)
     try:
-        add_columns(db, "alert", extra_note=TextField(default=""))
-        add_columns(db, "alert", extra_note=TextField(default=""))  # idempotent
+        add_columns(db, "alert", extra_note="TEXT NOT NULL DEFAULT ''")
+        add_columns(db, "alert", extra_note="TEXT NOT NULL DEFAULT ''")  # idempotent
         assert "extra_note" in {c.name for c in db.get_columns("alert")}
     finally:
         db.close()
+
+
+def test_a_version_3_data_dir_with_notes_migrates_without_loss(tmp_path):
+    """Each released step after 3 runs on a populated older database."""
+    from atocore_tui.engine import Engine
+
+    from .conftest import SAMPLE_VAULT, make_settings
+
+    engine = Engine(make_settings(tmp_path / "d", SAMPLE_VAULT))
+    engine.ingest()
+    documents, chunks = Document.select().count(), Chunk.select().count()
+    engine.db.execute_sql('ALTER TABLE document DROP COLUMN "front_matter_project"')
+    engine.db.execute_sql("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
+    engine.close()
+    engine = Engine(make_settings(tmp_path / "d", SAMPLE_VAULT))
+    try:
+        assert get_meta("schema_version") == str(SCHEMA_VERSION)
+        assert (Document.select().count(), Chunk.select().count()) == (documents, chunks)
+        assert integrity_check(engine.db) == "ok"
+        summary = engine.ingest().summary()
+        assert summary["ingested"] == 0 and summary["chunks_added"] == summary["chunks_updated"] == 0
+        assert "front_matter_project" in {c.name for c in engine.db.get_columns("document")}
+    finally:
+        engine.close()
 
 
 def test_newer_schema_is_refused(tmp_path):

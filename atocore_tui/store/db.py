@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Callable
 
 from peewee import SqliteDatabase
-from playhouse.migrate import SqliteMigrator, migrate
 
 from ..errors import AtoCoreError
 from .models import MODELS, Meta
@@ -58,14 +57,18 @@ FTS_SCHEMA = (
 )
 
 
-def add_columns(db: SqliteDatabase, table: str, **fields) -> None:
-    """An additive migration step: add columns that an older schema lacks."""
+def add_columns(db: SqliteDatabase, table: str, **definitions: str) -> None:
+    """An additive migration step: add columns that an older schema lacks.
+
+    ``definitions`` are SQL column definitions (``"VARCHAR(255) NOT NULL
+    DEFAULT ''"``): SQLite adds such a column in place, rows keep their data
+    and get the default; no table is rebuilt (Peewee's migrator would rebuild
+    it to add NOT NULL, which fails under the FTS triggers and foreign keys).
+    """
     existing = {column.name for column in db.get_columns(table)}
-    migrator = SqliteMigrator(db)
-    operations = [migrator.add_column(table, name, field)
-                  for name, field in fields.items() if name not in existing]
-    if operations:
-        migrate(*operations)
+    for name, definition in definitions.items():
+        if name not in existing:
+            db.execute_sql(f'ALTER TABLE "{table}" ADD COLUMN "{name}" {definition}')
 
 
 def _query_indexes(db: SqliteDatabase) -> None:
@@ -95,9 +98,7 @@ def _fts_vocabulary(db: SqliteDatabase) -> None:
 def _document_front_matter_project(db: SqliteDatabase) -> None:
     """The project a note names in its own front matter, as written: lets a
     re-ingest of unchanged bytes know the project without parsing the note."""
-    from peewee import CharField
-
-    add_columns(db, "document", front_matter_project=CharField(default=""))
+    add_columns(db, "document", front_matter_project="VARCHAR(255) NOT NULL DEFAULT ''")
 
 
 # (version, step). Append only; never edit a released step.
