@@ -6,11 +6,32 @@ from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import Footer, Header
+from textual.widgets import Footer, Header, Static
 from textual.worker import Worker, WorkerState
 
 if TYPE_CHECKING:
     from ...engine import Engine
+
+
+PANE_KEYS = (("c", "context", "Context"), ("r", "review", "Review"), ("g", "graph", "Graph"),
+             ("i", "interactions", "Interactions"), ("p", "projects", "Projects"))
+
+
+class PaneBar(Static):
+    """The panes and their keys, the current one marked: the map of the app."""
+
+    DEFAULT_CSS = """
+    PaneBar { height: 1; padding: 0 1; background: $panel; color: $text-muted; }
+    """
+
+    def __init__(self, current: str) -> None:
+        parts = []
+        for key, mode, title in PANE_KEYS:
+            if mode == current:
+                parts.append(f"[reverse $accent] {key} {title} [/]")
+            else:
+                parts.append(f"[b $accent]{key}[/]\u00a0{title}")
+        super().__init__("  ".join(parts) + "   [dim]f1 keys · ctrl+p palette[/]")
 
 
 class PaneScreen(Screen):
@@ -24,6 +45,7 @@ class PaneScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
+        yield PaneBar(self.PANE)
         yield from self.compose_body()
         yield Footer()
 
