@@ -114,8 +114,8 @@ class Gatherer:
             return TierCandidates()
         relevant = texts.relevance(self.prompt, self.query)
         rows = texts.rows
-        confidence = np.fromiter((r[3] for r in rows), dtype=np.float32, count=len(rows))
-        references = np.fromiter((r[4] for r in rows), dtype=np.float32, count=len(rows))
+        confidence = texts.column(3)
+        references = texts.column(4)
         active = np.fromiter((r[5] == "active" for r in rows), dtype=bool, count=len(rows))
         scores = (0.75 * relevant + 0.2 * confidence
                   + 0.05 * np.minimum(1.0, np.log1p(references) / math.log1p(10)))
@@ -169,8 +169,7 @@ class Gatherer:
         if not len(texts):
             return TierCandidates()
         relevant = texts.relevance(self.prompt, self.query)
-        confidence = np.fromiter((r[4] for r in texts.rows), dtype=np.float32, count=len(texts))
-        scores = 0.9 * relevant + 0.1 * confidence
+        scores = 0.9 * relevant + 0.1 * texts.column(4)
         count = min(ENTITY_CANDIDATES, len(texts))
         best = np.argpartition(-scores, count - 1)[:count]
         best = sorted(best, key=lambda i: (-float(scores[i]), texts.rows[i][0]))

@@ -56,9 +56,10 @@ class RetrievalRequest:
     """Filter to the project's documents instead of boosting them."""
 
 
-def _mentions(text: str, names: Sequence[str]) -> bool:
-    lowered = text.lower()
-    return any(re.search(r"(?<![\w])" + re.escape(n.lower()) + r"(?![\w])", lowered) for n in names if n)
+def _names_pattern(names: Sequence[str]) -> re.Pattern | None:
+    """One pattern that finds any of a project's names as a whole word."""
+    names = [re.escape(n.lower()) for n in names if n]
+    return re.compile(r"(?<![\w])(?:" + "|".join(names) + r")(?![\w])") if names else None
 
 
 class Retriever:
@@ -109,11 +110,12 @@ class Retriever:
         fused = {key: score for key, score in fused.items() if key in rows}
         boost = self.settings.project_boost if request.project else 0.0
         names = [n for n in (request.project, *request.project_names) if n]
-        if boost:
+        pattern = _names_pattern(names)
+        if boost and pattern is not None:
             for key in fused:
                 row = rows[key]
-                if (row.project == request.project or _mentions(row.path, names)
-                        or _mentions(row.title, names) or any(t in names for t in row.tags)):
+                if (row.project == request.project or pattern.search(row.path.lower())
+                        or pattern.search(row.title.lower()) or any(t in names for t in row.tags)):
                     fused[key] *= 1.0 + boost
         best_possible = (int(lexical) + int(vector)) / (k + 1) * (1.0 + boost)
         ordered = sorted(fused.items(), key=lambda item: (-item[1], item[0]))

@@ -64,6 +64,14 @@ class TextCollection:
             for stem in stems(text):
                 postings.setdefault(stem, []).append(index)
         self.postings = {stem: np.asarray(ids, dtype=np.int64) for stem, ids in postings.items()}
+        self._columns: dict[int, np.ndarray] = {}
+
+    def column(self, index: int, dtype=np.float32) -> np.ndarray:
+        """Field ``index`` of every row as an array (computed once per collection)."""
+        if index not in self._columns:
+            self._columns[index] = np.fromiter((row[index] for row in self.rows), dtype=dtype,
+                                               count=len(self.rows))
+        return self._columns[index]
 
     def __len__(self) -> int:
         return len(self.rows)
