@@ -12,6 +12,7 @@ from pathlib import Path
 from textual import work
 from textual.app import App
 from textual.binding import Binding
+from textual.screen import ModalScreen
 
 from ..config import Settings, load_settings
 from ..engine import Engine
@@ -141,12 +142,18 @@ class AtoCoreApp(App):
                     severity="error", timeout=10)
 
     # --------------------------------------------------------------- actions
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Pane keys do nothing while a dialog is open (it must be answered first)."""
+        if action == "switch_mode" and isinstance(self.screen, ModalScreen):
+            return False
+        return True
+
     def action_help(self) -> None:
         self.push_screen(HelpScreen(binding_rows(self)))
 
     def open_item(self, kind: str, ref: str) -> None:
         """Show a project, memory, entity, chunk or interaction in the pane that owns it."""
-        mode = {"project": "context", "memory": "review", "entity": "graph", "chunk": "context",
+        mode = {"project": "projects", "memory": "review", "entity": "graph", "chunk": "context",
                 "interaction": "interactions"}.get(kind, "context")
 
         def show() -> None:

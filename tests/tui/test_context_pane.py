@@ -96,3 +96,16 @@ async def test_typing_in_the_prompt_does_not_switch_panes(app):
         await type_prompt(pilot, "great gear ratio")
         assert app.current_mode == "context"
         assert app.screen.query_one("#prompt", TextArea).text == "great gear ratio"
+
+
+async def test_pane_keys_wait_while_a_dialog_is_open(app):
+    async with app.run_test(size=(100, 32)) as pilot:
+        await settle(pilot)
+        await pilot.press("escape", "f1")
+        await pilot.pause()
+        await pilot.press("r")
+        await pilot.pause()
+        assert app.current_mode == "context"
+        await pilot.press("escape", "r")
+        await pilot.pause()
+        assert app.current_mode == "review"
