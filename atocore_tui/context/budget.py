@@ -17,15 +17,17 @@ class Tier:
     title: str
     share: float | None
     """Fraction of the budget; ``None`` = whatever is left (the last tier)."""
+    short: str = ""
+    """A title for narrow places (bars, tables)."""
 
 
 TIERS: tuple[Tier, ...] = (
-    Tier(1, "project_state", "Project state", 0.20),
-    Tier(2, "identity_preference", "Identity and preferences", 0.05),
-    Tier(3, "project_memories", "Project memories", 0.25),
-    Tier(4, "domain_knowledge", "Domain knowledge", 0.10),
-    Tier(5, "engineering", "Engineering context", 0.10),
-    Tier(6, "chunks", "Retrieved notes", None),
+    Tier(1, "project_state", "Project state", 0.20, "Project state"),
+    Tier(2, "identity_preference", "Identity and preferences", 0.05, "Identity, prefs"),
+    Tier(3, "project_memories", "Project memories", 0.25, "Project memories"),
+    Tier(4, "domain_knowledge", "Domain knowledge", 0.10, "Domain knowledge"),
+    Tier(5, "engineering", "Engineering context", 0.10, "Engineering"),
+    Tier(6, "chunks", "Retrieved notes", None, "Retrieved notes"),
 )
 TIER_BY_KEY = {tier.key: tier for tier in TIERS}
 TRIM_ORDER = tuple(reversed(TIERS))

@@ -12,6 +12,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from ...context.budget import TIERS
 from ...context.receipt import ContextPack
 
 
@@ -34,14 +35,14 @@ class TierBars(Widget):
 
     pack: reactive[ContextPack | None] = reactive(None)
 
-    LABEL_WIDTH = 18
+    LABEL_WIDTH = 19
     NUMBERS_WIDTH = 20
 
     def rows(self) -> list[dict]:
         """The bars as data: what tests and the help text read."""
         if self.pack is None:
             return []
-        return [{"tier": t.number, "title": t.title, "share": t.share_chars, "used": t.used,
+        return [{"tier": t.number, "title": TIERS[t.number - 1].short, "share": t.share_chars, "used": t.used,
                  "allowance": t.allowance, "included": len(t.included), "considered": len(t.items)}
                 for t in self.pack.tiers]
 
@@ -57,7 +58,7 @@ class TierBars(Widget):
             share = min(width, round(width * row["share"] / scale))
             own = min(used, share)
             over = used - own
-            out.append(f"{row['tier']} {row['title'][:self.LABEL_WIDTH - 2]:<{self.LABEL_WIDTH - 2}}",
+            out.append(f"{row['tier']} {row['title'][:self.LABEL_WIDTH - 3]:<{self.LABEL_WIDTH - 2}}",
                        style("tier-bars--label"))
             out.append("█" * own, style("tier-bars--used"))
             out.append("█" * over, style("tier-bars--over"))
