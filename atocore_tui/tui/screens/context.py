@@ -19,6 +19,7 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Input, Label, Select, TabbedContent, Tabs, TabPane, TextArea
 
 from ...context.receipt import ContextPack
+from ..widgets.project_select import ProjectSelect
 from ..widgets.tier_bars import TierBars
 from .base import PaneScreen
 
@@ -54,7 +55,7 @@ class ContextScreen(PaneScreen):
         yield TextArea(id="prompt", placeholder="Ask something… the pack rebuilds as you type",
                        soft_wrap=True, tab_behavior="focus")
         with Horizontal(id="controls"):
-            yield Select([], prompt="no project", id="project", compact=True)
+            yield ProjectSelect("no project", id="project")
             yield Label("budget", classes="field-label")
             yield Input(str(self.app.engine.settings.context.budget), id="budget", type="integer",
                         compact=True, max_length=7)
@@ -73,22 +74,7 @@ class ContextScreen(PaneScreen):
         self.query_one("#prompt", TextArea).focus()
 
     def refresh_pane(self) -> None:
-        self.load_projects()
-
-    # ------------------------------------------------------------- projects
-    @work(thread=True, exclusive=True, group="context-projects", exit_on_error=False,
-          description="loading projects")
-    def load_projects(self) -> None:
-        with self.engine.db.connection_context():
-            names = sorted(self.engine.projects.known())
-        self.app.call_from_thread(self._show_projects, names)
-
-    def _show_projects(self, names: list[str]) -> None:
-        select = self.query_one("#project", Select)
-        current = select.value
-        select.set_options([(name, name) for name in names])
-        if current in names:
-            select.value = current
+        self.query_one("#project", ProjectSelect).reload()
 
     # ---------------------------------------------------------------- build
     @on(TextArea.Changed, "#prompt")

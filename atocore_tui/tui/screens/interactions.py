@@ -21,6 +21,7 @@ from textual.widgets import DataTable, Input, Label, Select, Static, TabbedConte
 from ...errors import AtoCoreError, ValidationError
 from ...interactions.log import MAX_LIMIT, normalise_since
 from ...store.models import Chunk, Document
+from ..widgets.project_select import ProjectSelect
 from .base import PaneScreen
 from .interactions_chunk import ChunkScreen
 
@@ -61,7 +62,7 @@ class InteractionsScreen(PaneScreen):
     # --------------------------------------------------------------- layout
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="filters"):
-            yield Select([], prompt="all projects", id="project", compact=True)
+            yield ProjectSelect("all projects", id="project")
             yield Input(id="client", placeholder="client", compact=True)
             yield Input(id="session", placeholder="session", compact=True)
             yield Input(id="since", placeholder="since YYYY-MM-DD", compact=True)
@@ -106,23 +107,8 @@ class InteractionsScreen(PaneScreen):
         self.set_class(self.size.width < NARROW_WIDTH, "narrow")
 
     def refresh_pane(self) -> None:
-        self.load_projects()
+        self.query_one("#project", ProjectSelect).reload()
         self.apply_filters()
-
-    # ------------------------------------------------------------- projects
-    @work(thread=True, exclusive=True, group="interactions-projects", exit_on_error=False,
-          description="loading projects")
-    def load_projects(self) -> None:
-        with self.engine.db.connection_context():
-            names = sorted(self.engine.projects.known())
-        self.app.call_from_thread(self._show_projects, names)
-
-    def _show_projects(self, names: list[str]) -> None:
-        select = self.query_one("#project", Select)
-        current = select.value
-        select.set_options([(name, name) for name in names])
-        if current in names:
-            select.value = current
 
     # -------------------------------------------------------------- filters
     @on(Select.Changed, "#project")
