@@ -73,6 +73,11 @@ class ChunkVectors:
             return None
 
     def _try_rebuild(self, reason: str, progress: Progress | None, holding_lock: bool) -> str | None:
+        if not Chunk.select().exists():
+            # nothing to rebuild from (a new data dir): start empty, say nothing
+            self.index.reset(*self._identity())
+            self.version = chunks_version()
+            return None
         if holding_lock:
             self.rebuild(reason, progress)
             return reason
