@@ -7,6 +7,7 @@ and look at the report before committing the new SVGs.
 from __future__ import annotations
 
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -20,10 +21,16 @@ from ..conftest import SAMPLE_VAULT, make_settings
 SIZE = (100, 32)
 
 
+FIXED_VAULT = Path(tempfile.gettempdir()) / "atocore-snapshots" / "sample_vault"
+"""The vault at the same absolute path on every machine: panes show root paths."""
+
+
 @pytest.fixture(scope="module")
 def prepared(tmp_path_factory) -> Path:
+    shutil.rmtree(FIXED_VAULT, ignore_errors=True)
+    shutil.copytree(SAMPLE_VAULT, FIXED_VAULT)
     data = tmp_path_factory.mktemp("snap") / "data"
-    engine = Engine(make_settings(data, SAMPLE_VAULT))
+    engine = Engine(make_settings(data, FIXED_VAULT))
     first_run(engine)
     freeze_times(engine)
     engine.close()
@@ -58,7 +65,7 @@ def snap_app(prepared, tmp_path, monkeypatch):
     monkeypatch.setenv("TEXTUAL_ANIMATIONS", "none")
     data = tmp_path / "data"
     shutil.copytree(prepared, data)
-    engine = Engine(make_settings(data, SAMPLE_VAULT, **{"tui.theme": "atocore-dark"}))
+    engine = Engine(make_settings(data, FIXED_VAULT, **{"tui.theme": "atocore-dark"}))
     yield make_app(engine=engine, run_first_run=False)
     engine.close()
 
