@@ -90,7 +90,6 @@ class Retriever:
                     fts.search(self.db, any_of, pool, project=filter_project, tags=tags, all_of=all_of)):
                 lexical_rank[key] = rank + 1
                 fused[key] = fused.get(key, 0.0) + 1.0 / (k + rank + 1)
-        query_vector = None
         if vector:
             self.vectors.ensure()
             query_vector = self.vectors.embedder.encode([prompt])[0]
