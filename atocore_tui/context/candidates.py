@@ -66,6 +66,14 @@ class Gatherer:
         self.vectors: TextVectors = engine.text_vectors
         self.query = engine.embedder.encode([prompt])[0]
         self.taken_vectors: list[np.ndarray] = []
+        self._memory_signature: tuple | None = None
+
+    def memory_signature(self) -> tuple:
+        """Changes whenever any memory does (every change is audited); once per pack."""
+        if self._memory_signature is None:
+            self._memory_signature = (MemoryAudit.select(fn.MAX(MemoryAudit.id)).scalar(),
+                                      Memory.select().count())
+        return self._memory_signature
 
     def _collection(self, view: str, signature, load) -> TextCollection:
         return collection(self.vectors, self.cache, view, signature, load)
@@ -99,7 +107,7 @@ class Gatherer:
     # --------------------------------------------------------- tiers 2-4
     def memories(self, view: str, types: tuple[str, ...], projects: tuple[str, ...],
                  floor: float = RELEVANCE_FLOOR) -> TierCandidates:
-        signature = (MemoryAudit.select(fn.MAX(MemoryAudit.id)).scalar(), Memory.select().count())
+        signature = self.memory_signature()
 
         def load():
             rows = list(Memory.select(Memory.id, Memory.memory_type, Memory.content, Memory.confidence,
