@@ -108,3 +108,20 @@ async def test_engine_errors_become_notifications(app):
         await pilot.pause()
         messages = [n.message for n in app._notifications]
         assert "ValueError: boom" in messages and "unknown memory: x" in messages
+
+
+async def test_coming_back_to_a_pane_shows_data_changed_elsewhere(app, tui_engine):
+    from textual.widgets import DataTable
+
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        app.switch_mode("interactions")
+        await settle(pilot)
+        log = app.screen.query_one("#log", DataTable)
+        before = log.row_count
+        tui_engine.interactions.record("a question asked through the server", project="coldplate")
+        app.switch_mode("context")
+        await settle(pilot)
+        app.switch_mode("interactions")
+        await settle(pilot)
+        assert app.screen.query_one("#log", DataTable).row_count == before + 1

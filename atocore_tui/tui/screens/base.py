@@ -55,6 +55,12 @@ class PaneScreen(Screen):
     def refresh_pane(self) -> None:
         """Reload what the pane shows (after the first run, or data changed elsewhere)."""
 
+    def on_screen_resume(self) -> None:
+        """Coming back to a pane shows today's data: the server, the CLI or
+        another pane may have changed it meanwhile."""
+        if self.is_mounted:
+            self.refresh_pane()
+
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR:
             self.app.report_error(event.worker.error, event.worker.description or event.worker.name)
