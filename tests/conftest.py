@@ -75,6 +75,25 @@ def sample_engine(_shared_sample_engine):
     return _shared_sample_engine
 
 
+@pytest.fixture
+def mem(engine):
+    """The engine with the sample vault's two projects registered (no ingestion
+    needed) and the alias ODU, for memory, review and reinforcement tests."""
+    from atocore_tui.store.models import Project, ProjectAlias
+
+    Project.create(id="orion-drive")
+    Project.create(id="coldplate")
+    ProjectAlias.create(alias="ODU", project="orion-drive")
+    return engine
+
+
+def memory_counts() -> tuple[int, int]:
+    """(memories, memory audit rows): bad input must leave both unchanged."""
+    from atocore_tui.store.models import Memory, MemoryAudit
+
+    return Memory.select().count(), MemoryAudit.select().count()
+
+
 def write(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")

@@ -26,20 +26,11 @@ from atocore_tui.memory.service import (
     validate_memory_type,
     validate_status,
 )
-from atocore_tui.store.models import Interaction, Memory, MemoryAudit, Project, ProjectAlias
+from atocore_tui.store.models import Interaction, Memory
+
+from .conftest import memory_counts
 
 
-@pytest.fixture
-def mem(engine):
-    """The engine with the sample vault's two projects registered (no ingestion needed)."""
-    Project.create(id="orion-drive")
-    Project.create(id="coldplate")
-    ProjectAlias.create(alias="ODU", project="orion-drive")
-    return engine
-
-
-def counts() -> tuple[int, int]:
-    return Memory.select().count(), MemoryAudit.select().count()
 
 
 # ------------------------------------------------------------------ validation
@@ -105,11 +96,11 @@ def test_cross_project_and_candidate_and_source_interaction(mem):
 ])
 def test_create_refuses_bad_input_and_writes_nothing(mem, kwargs, error, message):
     mem.memories.create("preference", "SI units only")
-    before = counts()
+    before = memory_counts()
     args = {"memory_type": "project", "content": "Housing is 7075-T6", "project": "orion-drive", **kwargs}
     with pytest.raises(error, match=message):
         mem.memories.create(**args)
-    assert counts() == before
+    assert memory_counts() == before
 
 
 def test_get_unknown_and_ambiguous_ids(mem):
@@ -170,9 +161,9 @@ def test_update_records_before_and_after(mem):
     assert entry.action == "update"
     assert (entry.before["content"], entry.after["content"]) == ("EM-1 mass 2.04 kg", changed.content)
     assert (entry.before["confidence"], entry.after["confidence"]) == (0.7, 0.9)
-    before = counts()
+    before = memory_counts()
     assert mem.memories.update(record.id, confidence=0.9) == mem.memories.get(record.id)  # no change: no row
-    assert counts() == before
+    assert memory_counts() == before
 
 
 @pytest.mark.parametrize("kwargs, error, message", [
@@ -184,12 +175,12 @@ def test_update_records_before_and_after(mem):
 ])
 def test_update_refuses_bad_input_and_writes_nothing(mem, kwargs, error, message):
     record = mem.memories.create("project", "EM-1 mass 2.04 kg", project="orion-drive")
-    before = counts()
+    before = memory_counts()
     with pytest.raises(error, match=message):
         mem.memories.update(record.id, **kwargs)
     with pytest.raises(NotFound):
         mem.memories.update("f" * 32, content="x")
-    assert counts() == before
+    assert memory_counts() == before
     assert mem.memories.get(record.id) == record
 
 
@@ -199,13 +190,13 @@ def test_invalidate_is_audited_and_idempotent(mem):
     assert gone.status == "invalid"
     assert invalidated_answer(gone) == {"status": "invalidated", "id": record.id}
     assert [e.action for e in mem.memories.audit(record.id)] == ["create", "invalidate"]
-    before = counts()
+    before = memory_counts()
     assert mem.memories.invalidate(record.id).status == "invalid"
-    assert counts() == before
+    assert memory_counts() == before
     assert record.id not in [r.id for r in mem.memories.list()]
     with pytest.raises(NotFound):
         mem.memories.invalidate("nope-nope")
-    assert counts() == before
+    assert memory_counts() == before
 
 
 # ------------------------------------------------------------------ supersede
@@ -244,7 +235,7 @@ def test_supersede_refuses_bad_input_and_writes_nothing(mem, case, message):
     old = mem.memories.create("project", "Ratio 40:1", project="orion-drive")
     dead = mem.memories.create("project", "Ratio 50:1", project="orion-drive")
     mem.memories.invalidate(dead.id)
-    before = counts()
+    before = memory_counts()
     calls = {
         "neither": lambda: mem.memories.supersede(old.id),
         "both": lambda: mem.memories.supersede(old.id, "x", replacement_id=dead.id),
@@ -256,7 +247,7 @@ def test_supersede_refuses_bad_input_and_writes_nothing(mem, case, message):
     }
     with pytest.raises(ValidationError, match=message):
         calls[case]()
-    assert counts() == before
+    assert memory_counts() == before
 
 
 # ------------------------------------------------------------------ undo
@@ -268,10 +259,10 @@ def test_undo_is_a_stack_that_walks_back_step_by_step(mem):
     assert (service.undo(record.id).content, service.get(record.id).confidence) == ("v2", 0.5)
     assert service.undo(record.id).content == "v1"
     assert service.undo(record.id).status == "invalid"  # undoing the creation retires the memory
-    before = counts()
+    before = memory_counts()
     with pytest.raises(ValidationError, match="nothing to undo"):
         service.undo(record.id)
-    assert counts() == before
+    assert memory_counts() == before
     trail = service.audit(record.id)
     assert [e.action for e in trail] == ["create", "update", "update", "undo", "undo", "undo"]
     assert trail[3].link["undoes"] == trail[2].id and trail[4].link["undoes"] == trail[1].id
@@ -313,10 +304,10 @@ def test_undo_of_a_pair_refuses_when_the_partner_changed_since(mem):
     old = service.create("project", "Ratio 40:1", project="orion-drive")
     new = service.supersede(old.id, "Ratio 48:1")
     service.update(new.id, confidence=0.9)
-    before = counts()
+    before = memory_counts()
     with pytest.raises(ValidationError, match="changed since"):
         service.undo(old.id)
-    assert counts() == before
+    assert memory_counts() == before
     service.undo(new.id)  # undo the later change first …
     service.undo(old.id)  # … then the pair
     assert service.get(old.id).status == "active"

@@ -15,23 +15,14 @@ from atocore_tui.memory.reinforcement import (
     tokens,
     used_memories,
 )
-from atocore_tui.store.models import Memory, MemoryAudit, Project
+from atocore_tui.store.models import MemoryAudit
 
-from .conftest import make_settings
+from .conftest import make_settings, memory_counts
 
 RESPONSE = ("Short answer: the Orion drive gearbox uses Braycote 601EF, a PFPE grease, because it keeps "
             "low outgassing in vacuum. The housing stays 7075-T6 with hard anodize.")
 
 
-@pytest.fixture
-def mem(engine):
-    Project.create(id="orion-drive")
-    Project.create(id="coldplate")
-    return engine
-
-
-def counts() -> tuple[int, int]:
-    return Memory.select().count(), MemoryAudit.select().count()
 
 
 # ------------------------------------------------------------------ the pure rules
@@ -122,11 +113,11 @@ def test_project_limits_the_overlap_path_not_the_listed_ids(mem):
 def test_nothing_used_writes_nothing(mem):
     service = mem.memories
     service.create("preference", "SI units only, imperial in brackets")
-    before = counts()
+    before = memory_counts()
     assert service.reinforce([], "") == []
     assert service.reinforce(None, None) == []
     assert service.reinforce(["unknown"], "Completely unrelated words here.") == []
-    assert counts() == before
+    assert memory_counts() == before
 
 
 def test_cap_is_respected_over_many_uses(mem):

@@ -11,18 +11,11 @@ import pytest
 from atocore_tui.cli import main
 from atocore_tui.errors import NotFound, ValidationError
 from atocore_tui.memory.service import DUPLICATE_THRESHOLD
-from atocore_tui.store.models import Interaction, Memory, MemoryAudit, Project
+from atocore_tui.store.models import Interaction
+
+from .conftest import memory_counts
 
 
-@pytest.fixture
-def mem(engine):
-    Project.create(id="orion-drive")
-    Project.create(id="coldplate")
-    return engine
-
-
-def counts() -> tuple[int, int]:
-    return Memory.select().count(), MemoryAudit.select().count()
 
 
 def candidate(engine, content, project="orion-drive", **kwargs):
@@ -143,7 +136,7 @@ def test_supersede_makes_candidate_active_and_old_superseded(mem):
 def test_queue_actions_refuse_non_candidates_and_write_nothing(mem, action):
     active = mem.memories.create("project", "Housing is 7075-T6", project="orion-drive")
     other = mem.memories.create("project", "Housing is Ti-6Al-4V", project="orion-drive")
-    before = counts()
+    before = memory_counts()
     calls = {
         "promote": lambda: mem.review.promote(active.id),
         "reject": lambda: mem.review.reject(active.id),
@@ -153,7 +146,7 @@ def test_queue_actions_refuse_non_candidates_and_write_nothing(mem, action):
     }
     with pytest.raises(ValidationError, match="it is active, not candidate"):
         calls[action]()
-    assert counts() == before
+    assert memory_counts() == before
 
 
 @pytest.mark.parametrize("case, error", [
@@ -172,7 +165,7 @@ def test_queue_actions_refuse_bad_input_and_write_nothing(mem, case, error):
     other = candidate(mem, "Breakaway torque after a cold soak")
     dead = mem.memories.create("project", "Breakaway torque 0.3 N·m", project="orion-drive")
     mem.memories.invalidate(dead.id)
-    before = counts()
+    before = memory_counts()
     calls = {
         "unknown": lambda: mem.review.promote("0" * 32),
         "bad-type": lambda: mem.review.edit_and_promote(item.id, memory_type="opinion"),
@@ -186,7 +179,7 @@ def test_queue_actions_refuse_bad_input_and_write_nothing(mem, case, error):
     }
     with pytest.raises(error):
         calls[case]()
-    assert counts() == before
+    assert memory_counts() == before
 
 
 # ------------------------------------------------------------------ acceptance

@@ -57,3 +57,19 @@ async def settle(pilot) -> None:
     await pilot.pause()
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
+
+
+async def open_pane(pilot, key: str, screen_class):
+    """Leave the Context prompt (so letters are pane keys), press the pane's key
+    and wait for it to load; returns the pane's screen."""
+    await settle(pilot)
+    await pilot.press("escape", key)
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, screen_class)
+    return screen
+
+
+def row_keys(table) -> list[str]:
+    """The row keys of a DataTable, top to bottom."""
+    return [table.coordinate_to_cell_key((row, 0)).row_key.value for row in range(table.row_count)]

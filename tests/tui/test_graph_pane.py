@@ -6,15 +6,11 @@ from atocore_tui.store.models import Alert, Conflict, Entity, Relationship
 from atocore_tui.tui.screens.graph import LOADING, GraphScreen
 from atocore_tui.tui.screens.graph_resolve import ResolveDialog
 
-from .conftest import settle
+from .conftest import open_pane, settle
 
 
 async def open_graph(pilot) -> GraphScreen:
-    await settle(pilot)
-    await pilot.press("escape", "g")  # leave the Context prompt, then the Graph pane
-    await settle(pilot)
-    assert isinstance(pilot.app.screen, GraphScreen)
-    return pilot.app.screen
+    return await open_pane(pilot, "g", GraphScreen)
 
 
 async def select_project(pilot, name: str) -> None:

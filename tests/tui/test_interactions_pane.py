@@ -5,27 +5,21 @@ from atocore_tui.tui.screens.interactions import InteractionsScreen
 from atocore_tui.tui.screens.interactions_chunk import ChunkScreen
 from atocore_tui.tui.screens.review import ReviewScreen
 
-from .conftest import settle
+from .conftest import open_pane, row_keys, settle
 
 
 async def open_interactions(pilot) -> InteractionsScreen:
-    await settle(pilot)
-    await pilot.press("escape")  # out of the Context prompt, so letters are pane keys
-    await pilot.press("i")
-    await settle(pilot)
-    screen = pilot.app.screen
-    assert isinstance(screen, InteractionsScreen)
-    return screen
+    return await open_pane(pilot, "i", InteractionsScreen)
 
 
 def log_ids(screen) -> list[str]:
     table = screen.query_one("#log", DataTable)
-    return [table.coordinate_to_cell_key((row, 0)).row_key.value for row in range(table.row_count)]
+    return row_keys(table)
 
 
 def used_keys(screen) -> list[str]:
     table = screen.query_one("#used", DataTable)
-    return [table.coordinate_to_cell_key((row, 0)).row_key.value for row in range(table.row_count)]
+    return row_keys(table)
 
 
 def active_memory_ids(n: int, offset: int = 0) -> list[str]:

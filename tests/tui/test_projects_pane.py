@@ -6,15 +6,11 @@ from atocore_tui.tui.screens.projects import ProjectsScreen
 from atocore_tui.tui.screens.projects_dialogs import ConfirmDialog, ImportDialog
 from atocore_tui.tui.screens.projects_form import DEBOUNCE_SECONDS, ProjectForm
 
-from .conftest import settle
+from .conftest import open_pane, settle
 
 
 async def open_projects(pilot) -> ProjectsScreen:
-    await settle(pilot)
-    await pilot.press("escape", "p")  # leave the Context prompt, then the Projects pane
-    await settle(pilot)
-    assert isinstance(pilot.app.screen, ProjectsScreen)
-    return pilot.app.screen
+    return await open_pane(pilot, "p", ProjectsScreen)
 
 
 async def type_into(pilot, selector: str, text: str, *, clear: bool = False) -> None:

@@ -4,22 +4,16 @@ from atocore_tui.store.models import Entity, Memory
 from atocore_tui.tui.screens.review import ReviewScreen
 from atocore_tui.tui.screens.review_forms import EditCandidateScreen, GraduateScreen, PickMemoryScreen
 
-from .conftest import settle
+from .conftest import open_pane, row_keys, settle
 
 
 async def open_review(pilot) -> ReviewScreen:
-    await settle(pilot)
-    await pilot.press("escape")  # out of the Context prompt, so letters are pane keys
-    await pilot.press("r")
-    await settle(pilot)
-    screen = pilot.app.screen
-    assert isinstance(screen, ReviewScreen)
-    return screen
+    return await open_pane(pilot, "r", ReviewScreen)
 
 
 def queue_ids(screen: ReviewScreen) -> list[str]:
     table = screen.query_one("#queue", DataTable)
-    return [table.coordinate_to_cell_key((row, 0)).row_key.value for row in range(table.row_count)]
+    return row_keys(table)
 
 
 def status(memory_id: str) -> str:
