@@ -179,6 +179,27 @@ class Engine:
             tags=[t for t in (tags or []) if t and t.strip()], only_project=only_project)
         return self.retriever.retrieve(request)
 
+    def chunks(self, chunk_ids: Sequence[str]) -> dict[str, dict]:
+        """Chunks by id with where they come from; ids no longer in the store
+        (their note was re-ingested or deleted) or malformed are left out."""
+        from .ingest.pipeline import key_of
+        from .store import fts
+
+        keys = {}
+        for chunk_id in chunk_ids:
+            try:
+                key = key_of(str(chunk_id))
+            except ValueError:
+                continue
+            if 0 <= key < 2 ** 63:
+                keys[key] = str(chunk_id)
+        rows = fts.chunk_rows(self.db, list(keys))
+        return {row.chunk_id: {"chunk_id": row.chunk_id, "title": row.title,
+                               "heading_path": row.heading_path, "content": row.content,
+                               "source": row.source, "path": row.path, "project": row.project,
+                               "line_start": row.line_start, "line_end": row.line_end}
+                for row in rows.values()}
+
     def rebuild_index(self, progress: Progress | None = None) -> float:
         from .locks import ingest_lock
 

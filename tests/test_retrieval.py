@@ -94,3 +94,10 @@ def test_empty_store_answers_nothing(tmp_path):
         assert engine.query("anything at all", 5) == []
     finally:
         engine.close()
+
+
+def test_chunks_by_id_with_their_source(small):
+    hit = small.query("FKM", 1)[0]
+    found = small.chunks([hit.chunk_id, "not-hex", "f" * 40, "0" * 16])
+    assert list(found) == [hit.chunk_id]
+    assert found[hit.chunk_id]["path"] == "beta/seal.md" and "FKM" in found[hit.chunk_id]["content"]

@@ -20,7 +20,6 @@ from textual.widgets import DataTable, Input, Label, Select, Static, TabbedConte
 
 from ...errors import AtoCoreError, ValidationError
 from ...interactions.log import MAX_LIMIT, normalise_since
-from ...store.models import Chunk, Document
 from ..widgets.project_select import ProjectSelect
 from .base import PaneScreen
 from .interactions_chunk import ChunkScreen
@@ -222,8 +221,7 @@ class InteractionsScreen(PaneScreen):
         with self.engine.db.connection_context():
             detail = self.engine.interactions.get(interaction_id)
             memories = {m.id: m for m in self.engine.memories.records(detail["memories_used"])}
-            chunks = {c.chunk_id: c for c in Chunk.select(Chunk, Document).join(Document)
-                      .where(Chunk.chunk_id.in_(detail["chunks_used"]))}
+            chunks = self.engine.chunks(detail["chunks_used"])
         used = [("memory", memory_id, _memory_label(memories.get(memory_id)))
                 for memory_id in detail["memories_used"]]
         used += [("chunk", chunk_id, _chunk_label(chunks.get(chunk_id))) for chunk_id in detail["chunks_used"]]
@@ -290,14 +288,10 @@ class InteractionsScreen(PaneScreen):
           description="opening the chunk")
     def load_chunk(self, chunk_id: str) -> None:
         with self.engine.db.connection_context():
-            chunk = (Chunk.select(Chunk, Document).join(Document).where(Chunk.chunk_id == chunk_id).first())
-            if chunk is None:
-                raise ValidationError(f"chunk {chunk_id} is no longer in the store (its note was re-ingested "
-                                      "or deleted)")
-            info = {"chunk_id": chunk.chunk_id, "title": chunk.title, "heading_path": chunk.heading_path,
-                    "content": chunk.content, "source": chunk.document.source, "path": chunk.document.path,
-                    "project": chunk.document.project, "line_start": chunk.line_start,
-                    "line_end": chunk.line_end, "document_title": chunk.document.title}
+            info = self.engine.chunks([chunk_id]).get(chunk_id)
+        if info is None:
+            raise ValidationError(f"chunk {chunk_id} is no longer in the store (its note was re-ingested "
+                                  "or deleted)")
         self.app.call_from_thread(self.app.push_screen, ChunkScreen(info))
 
     # --------------------------------------------------------------- replay
@@ -411,8 +405,8 @@ def _memory_label(memory) -> Text | str:
 def _chunk_label(chunk) -> Text | str:
     if chunk is None:
         return Text("(chunk no longer in the store)", style="italic")
-    where = chunk.heading_path or chunk.title or ""
-    return f"{chunk.document.path} · {_one_line(where, 60)}"
+    where = chunk["heading_path"] or chunk["title"] or ""
+    return f"{chunk['path']} · {_one_line(where, 60)}"
 
 
 def _one_line(text: str, limit: int) -> str:

@@ -22,7 +22,7 @@ class ChunkScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         chunk = self.chunk
         source = Text()
-        source.append(chunk["document_title"] or chunk["path"], style="bold")
+        source.append(chunk["title"] or chunk["path"], style="bold")
         source.append(f"\n{chunk['source']}:{chunk['path']}  lines {chunk['line_start']}–{chunk['line_end']}"
                       f"  ·  project {chunk['project'] or '—'}")
         if chunk["heading_path"]:
