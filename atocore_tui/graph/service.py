@@ -9,6 +9,8 @@ validates first and then runs in one transaction, so bad input writes nothing.
 from __future__ import annotations
 
 from pathlib import Path
+
+from peewee import fn
 from typing import Iterable
 
 from .. import validation
@@ -53,6 +55,20 @@ class GraphService:
             query = query.where(Entity.name.contains(name_contains.strip()))
         rows = query.order_by(Entity.project, Entity.entity_type, Entity.name, Entity.id).limit(limit)
         return [entity_dict(e) for e in rows]
+
+    def type_counts(self, project: str) -> dict[str, dict[str, int]]:
+        """Per entity type of a project: how many entities, and how many are candidates
+        (counted in the database, whatever the size of the graph)."""
+        query = (Entity.select(Entity.entity_type, Entity.status, fn.COUNT(Entity.id))
+                 .where(Entity.project == self._project_filter(project))
+                 .group_by(Entity.entity_type, Entity.status))
+        counts: dict[str, dict[str, int]] = {}
+        for entity_type, status, n in query.tuples():
+            row = counts.setdefault(entity_type, {"total": 0, "candidates": 0})
+            row["total"] += n
+            if status == vocab.CANDIDATE:
+                row["candidates"] += n
+        return counts
 
     def entity(self, entity_id: str) -> dict:
         """One entity with its relationships in and out, open conflicts and audit trail."""

@@ -9,7 +9,6 @@ here) and the alerts that wait for a human.
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -218,12 +217,10 @@ class GraphScreen(PaneScreen):
     def load_types(self, node: TreeNode[GraphNode]) -> None:
         project = node.data.project
         with self.engine.db.connection_context():
-            rows = self.engine.graph.entities(project=project, limit=MAX_ENTITIES)
-        counts = Counter(row["entity_type"] for row in rows)
-        candidates = Counter(row["entity_type"] for row in rows if row["status"] == vocab.CANDIDATE)
-        self.app.call_from_thread(self._show_types, node, counts, candidates)
+            counts = self.engine.graph.type_counts(project)
+        self.app.call_from_thread(self._show_types, node, counts)
 
-    def _show_types(self, node: TreeNode[GraphNode], counts: Counter, candidates: Counter) -> None:
+    def _show_types(self, node: TreeNode[GraphNode], counts: dict[str, dict[str, int]]) -> None:
         project = node.data.project
         expanded = {t for (p, t), n in self._type_nodes.items() if p == project and n.is_expanded}
         for key in [k for k in self._type_nodes if k[0] == project]:
@@ -236,9 +233,9 @@ class GraphScreen(PaneScreen):
         for entity_type in sorted(counts, key=lambda t: vocab.ENTITY_TYPES.index(t)
                                   if t in vocab.ENTITY_TYPES else 99):
             label = Text(entity_type)
-            label.append(f" {counts[entity_type]}", style="dim")
-            if candidates[entity_type]:
-                label.append(f" +{candidates[entity_type]}?", style=self._tone("warning"))
+            label.append(f" {counts[entity_type]['total']}", style="dim")
+            if counts[entity_type]["candidates"]:
+                label.append(f" +{counts[entity_type]['candidates']}?", style=self._tone("warning"))
             child = node.add(label, GraphNode("type", project, entity_type), allow_expand=True)
             self._type_nodes[(project, entity_type)] = child
             if entity_type in expanded:
