@@ -264,8 +264,8 @@ def test_cli_graduate(cli, capsys, tmp_path):
 
 
 def test_type_counts_count_every_entity_of_a_project(sample):
-    counts = sample.graph.type_counts("orion-drive")
-    entities = sample.graph.entities(project="orion-drive", limit=5000)
+    counts = sample.type_counts("orion-drive")
+    entities = sample.entities(project="orion-drive", limit=5000)
     assert sum(c["total"] for c in counts.values()) == len(entities)
     for entity_type, c in counts.items():
         typed = [e for e in entities if e["entity_type"] == entity_type]
