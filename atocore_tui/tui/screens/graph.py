@@ -91,6 +91,8 @@ class GraphScreen(PaneScreen):
         self._type_nodes: dict[tuple[str, str], TreeNode[GraphNode]] = {}
         self._entity_nodes: dict[str, TreeNode[GraphNode]] = {}
         self._reveal: dict | None = None
+        self._wanted_entity: str | None = None
+        """The entity last asked for; an older load finishing later is dropped."""
         self._shown: dict[str, tuple] = {}
         self._conflicts: dict[str, dict] = {}
         self._names: dict[str, str] = {}
@@ -309,6 +311,7 @@ class GraphScreen(PaneScreen):
 
     def _start_reveal(self, entity: dict) -> None:
         self._reveal = entity
+        self._wanted_entity = entity["id"]
         self.entity = entity
         self.project = entity["project"]
         if not self.has_class("wide"):
@@ -347,14 +350,20 @@ class GraphScreen(PaneScreen):
             tree.call_after_refresh(tree.move_cursor, entity_node)
 
     # --------------------------------------------------------------- entity
+    def load_entity(self, entity_id: str) -> None:
+        self._wanted_entity = entity_id
+        self._load_entity(entity_id)
+
     @work(thread=True, exclusive=True, group="graph-entity", exit_on_error=False,
           description="loading the entity")
-    def load_entity(self, entity_id: str) -> None:
+    def _load_entity(self, entity_id: str) -> None:
         with self.engine.db.connection_context():
             entity = self.engine.graph.entity(entity_id)
         self.app.call_from_thread(self._set_entity, entity)
 
     def _set_entity(self, entity: dict) -> None:
+        if entity["id"] != self._wanted_entity:
+            return  # a later choice (a click, a reveal) was made while this one loaded
         self.entity = entity
 
     def watch_entity(self, entity: dict | None) -> None:
