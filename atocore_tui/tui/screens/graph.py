@@ -92,6 +92,8 @@ class GraphScreen(PaneScreen):
         self._entity_nodes: dict[str, TreeNode[GraphNode]] = {}
         self._reveal: dict | None = None
         self._wanted_entity: str | None = None
+        self._revealing: str | None = None
+        """While set, tree highlights of other nodes are the tree moving, not the user."""
         """The entity last asked for; an older load finishing later is dropped."""
         self._shown: dict[str, tuple] = {}
         self._conflicts: dict[str, dict] = {}
@@ -286,6 +288,12 @@ class GraphScreen(PaneScreen):
         data = event.node.data
         if data is None:
             return
+        if self._revealing is not None:
+            # Expanding nodes on the way to a revealed entity shifts the tree's
+            # lines under its cursor; only reaching the entity itself counts.
+            if data.kind != "entity" or data.entity_id != self._revealing:
+                return
+            self._revealing = None
         self.project = data.project
         if data.kind == "entity" and (self.entity is None or self.entity["id"] != data.entity_id):
             self.load_entity(data.entity_id)
@@ -311,6 +319,7 @@ class GraphScreen(PaneScreen):
 
     def _start_reveal(self, entity: dict) -> None:
         self._reveal = entity
+        self._revealing = entity["id"]
         self._wanted_entity = entity["id"]
         self.entity = entity
         self.project = entity["project"]
@@ -335,7 +344,7 @@ class GraphScreen(PaneScreen):
         project_node.expand()
         type_node = self._type_nodes.get((target["project"], target["entity_type"]))
         if type_node is None:
-            self._reveal = None
+            self._reveal = self._revealing = None
             return
         if type_node.data.state != "loaded":
             type_node.expand()
@@ -345,9 +354,20 @@ class GraphScreen(PaneScreen):
         type_node.expand()
         entity_node = self._entity_nodes.get(target["id"])
         self._reveal = None
-        if entity_node is not None:
-            tree.focus()
-            tree.call_after_refresh(tree.move_cursor, entity_node)
+        if entity_node is None:
+            self._revealing = None
+            return
+        tree.focus()
+
+        def land() -> None:
+            tree.move_cursor(entity_node)
+            # the cursor may already have been there (no highlight comes then)
+            self.call_later(self._end_reveal)
+
+        tree.call_after_refresh(land)
+
+    def _end_reveal(self) -> None:
+        self._revealing = None
 
     # --------------------------------------------------------------- entity
     def load_entity(self, entity_id: str) -> None:
