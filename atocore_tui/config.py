@@ -65,7 +65,19 @@ class RetrievalSettings:
     top_k: int = 10
     candidates: int = 60
     rrf_k: int = 10
-    project_boost: float = 0.25
+    """Kept for old config files; fusion is by standardised scores now."""
+    semantic: bool = True
+    """Use the semantic model's vectors (filled in after ingestion) where they cover a chunk."""
+    semantic_threads: int = 1
+    """Threads of the semantic pass; 1 leaves the other cores to the user."""
+    semantic_background: bool = True
+    """After a CLI ingest, run the semantic pass in a detached low-priority process."""
+    lexical_weight: float = 0.4
+    """Share of BM25 in the fused score; the vector side has the rest."""
+    norm_depth: int = 200
+    """How many of each side's best answers standardise its scores."""
+    project_boost: float = 0.5
+    """Added to the fused score (in standard deviations) of chunks of the hinted project."""
     duplicate_similarity: float = 0.97
     max_postings: int = 5000
     """Full-text work budget per query: the most common terms are left out of
@@ -320,6 +332,8 @@ def _validate(settings: Settings) -> None:
         "retrieval.candidates": settings.retrieval.candidates,
         "retrieval.rrf_k": settings.retrieval.rrf_k,
         "retrieval.max_postings": settings.retrieval.max_postings,
+        "retrieval.norm_depth": settings.retrieval.norm_depth,
+        "retrieval.semantic_threads": settings.retrieval.semantic_threads,
         "index.connectivity": settings.index.connectivity,
     }
     for name, value in positive.items():
@@ -331,6 +345,8 @@ def _validate(settings: Settings) -> None:
         bad(f"context.budget must not be negative, got {settings.context.budget}")
     if not 0 < settings.retrieval.duplicate_similarity <= 1:
         bad("retrieval.duplicate_similarity must lie in (0, 1]")
+    if not 0 <= settings.retrieval.lexical_weight <= 1:
+        bad("retrieval.lexical_weight must lie in [0, 1]")
     if settings.extraction.timeout <= 0:
         bad("extraction.timeout must be positive")
     if settings.ingest.lock_timeout < 0:

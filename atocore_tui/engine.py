@@ -19,6 +19,8 @@ from .ingest.pipeline import Ingester, IngestReport
 from .locks import holder, is_locked
 from .search.embedding import Embedder
 from .search.retrieval import Hit, RetrievalRequest, Retriever
+from .search.semantic import SemanticEncoder
+from .search.semantic_pass import SemanticVectors
 from .search.vectors import ChunkVectors, chunks_version
 from .store import DB_FILENAME, SCHEMA_VERSION, Chunk, Document, open_database
 
@@ -40,7 +42,11 @@ class Engine:
         self.embedder = Embedder(settings.embedding.model, settings.embedding.allow_download)
         self.db = open_database(settings.data_dir)
         self.vectors = ChunkVectors(settings.data_dir, self.embedder, settings.index)
-        self.retriever = Retriever(self.db, self.vectors, settings.retrieval)
+        self.semantic = SemanticVectors(settings.data_dir,
+                                        SemanticEncoder(threads=settings.retrieval.semantic_threads),
+                                        exact_below=settings.index.exact_below)
+        self.retriever = Retriever(self.db, self.vectors, settings.retrieval,
+                                   self.semantic if settings.retrieval.semantic else None)
         self.ingester = Ingester(self.db, settings, self.vectors)
 
     # ------------------------------------------------------------ services
@@ -206,6 +212,26 @@ class Engine:
         with ingest_lock(self.data_dir, self.settings.ingest.lock_timeout, purpose="index rebuild"):
             return self.vectors.rebuild("requested", progress)
 
+    # --------------------------------------------------------- semantic pass
+    def semantic_pass(self, progress: Progress | None = None,
+                      cancelled: Callable[[], bool] | None = None) -> int:
+        """Compute the semantic vectors still missing, here and now; returns
+        how many chunks were encoded (0 when off, or another process runs it)."""
+        if not self.settings.retrieval.semantic:
+            return 0
+        return self.semantic.run(progress, cancelled)
+
+    def start_semantic_pass(self, on_error: Callable[[str], None] | None = None) -> bool:
+        """The same in a low-priority background thread (workstation, server)."""
+        if not self.settings.retrieval.semantic:
+            return False
+        return self.semantic.start(on_error)
+
+    def semantic_progress(self) -> dict:
+        if not self.settings.retrieval.semantic:
+            return {"enabled": False}
+        return {"enabled": True, **self.semantic.progress().to_dict()}
+
     # ----------------------------------------------------------------- status
     def status(self) -> dict:
         meta = self.vectors.index.read_meta()
@@ -229,6 +255,7 @@ class Engine:
                 "current": bool(meta) and meta.version == chunks_version(),
             },
             "embedding_model": self.settings.embedding.model or "bundled",
+            "semantic": self.semantic_progress(),
             "ingesting": holder(self.data_dir) if is_locked(self.data_dir) else None,
         }
 
@@ -241,6 +268,7 @@ class Engine:
         self.db.connect(reuse_if_open=True)
 
     def close(self) -> None:
+        self.semantic.stop()
         if not self.db.is_closed():
             self.db.close()
 

@@ -19,6 +19,15 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
+
+try:
+    # onnxruntime (the semantic model) must be loaded before usearch's compiled
+    # module: loaded after it, its C++ runtime state breaks (onnxruntime 1.22
+    # rejects valid graphs, 1.23 and later crash on import).
+    # tests/test_semantic.py::test_the_semantic_model_loads_after_the_index guards this.
+    import onnxruntime  # noqa: F401
+except ImportError:  # pragma: no cover - a dependency; the semantic side then reports ModelError
+    pass
 from usearch.index import Index
 
 from ..store.models import utc_now

@@ -1,15 +1,19 @@
-"""Hybrid retrieval: BM25 and vector candidates fused by reciprocal rank.
+"""Hybrid retrieval: full text, the static model and the semantic model, fused.
 
-Neither list alone is good enough: the small static model misses exact terms
-(part numbers, alloys), BM25 misses paraphrase. Reciprocal rank fusion needs no
-score calibration between the two and is what ``bench/retrieval_eval.py``
-measures against each alone. A project hint multiplies the fused score of
-chunks that belong to the project (document project, or the project's names in
-path, title or tags); near-identical chunks are dropped, keeping the best.
+Neither side alone is good enough: vectors miss exact terms (part numbers,
+alloys), BM25 misses paraphrase. Each side lists its best candidates; every
+candidate is then scored by every side (BM25 restricted to the candidates,
+cosines from the stored vectors), each side's scores are standardised against
+its own best answers, and a weighted sum ranks them (``_fuse``; the choice
+against reciprocal rank fusion and the weights are measured in
+docs/retrieval.md). A project hint adds to the fused score of chunks that
+belong to the project (document project, or the project's names in path,
+title or tags); near-identical chunks are dropped, keeping the best.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import asdict, dataclass, field
 from typing import Sequence
@@ -19,6 +23,7 @@ from peewee import SqliteDatabase
 
 from ..config import RetrievalSettings
 from ..store import fts
+from .semantic_pass import SemanticVectors, text_hash
 from .terms import query_terms
 from .vectors import ChunkVectors
 
@@ -38,6 +43,7 @@ class Hit:
     line_end: int = 0
     lexical_rank: int | None = None
     vector_rank: int | None = None
+    semantic_rank: int | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -62,74 +68,179 @@ def _names_pattern(names: Sequence[str]) -> re.Pattern | None:
     return re.compile(r"(?<![\w])(?:" + "|".join(names) + r")(?![\w])") if names else None
 
 
+MAX_QUERY_TERMS = 64
+"""A prompt's first distinct terms that the full-text side matches (a pasted
+page would otherwise make one huge OR)."""
+LEXICAL_SCORED = 1000
+"""How many full-text matches are scored per query: enough that on most
+vaults every chunk that matches a term gets its exact BM25."""
+
+
+class _Signal:
+    """One side's ranked list and its scores for every candidate."""
+
+    def __init__(self, name: str, found: list[tuple[int, float]], pool: int, depth: int):
+        self.name = name
+        self.found = found
+        self.top = [key for key, _ in found[:pool]]
+        self.scores: dict[int, float] = dict(found)
+        values = np.array([score for _, score in found[:depth]], dtype=np.float64)
+        self.mean = float(values.mean()) if len(values) else 0.0
+        self.spread = float(values.std()) if len(values) > 1 else 0.0
+        if self.spread < 1e-9:
+            self.spread = max(abs(self.mean), 1.0)
+
+    def z(self, key: int) -> float:
+        return (self.scores.get(key, 0.0) - self.mean) / self.spread
+
+    def ranks(self) -> dict[int, int]:
+        return {key: rank for rank, (key, _) in enumerate(self.found, 1)}
+
+
+def _cosines(query: np.ndarray, vectors: dict[int, np.ndarray]) -> dict[int, float]:
+    if not vectors:
+        return {}
+    keys = list(vectors)
+    matrix = np.stack([vectors[k] for k in keys]).astype(np.float32)
+    norms = np.linalg.norm(matrix, axis=1)
+    norms[norms == 0] = 1.0
+    return dict(zip(keys, (matrix @ query / norms).tolist()))
+
+
+def _row_hash(row) -> int:
+    return text_hash(row.content_hash)
+
+
 class Retriever:
-    def __init__(self, db: SqliteDatabase, vectors: ChunkVectors, settings: RetrievalSettings):
+    def __init__(self, db: SqliteDatabase, vectors: ChunkVectors, settings: RetrievalSettings,
+                 semantic: SemanticVectors | None = None):
         self.db = db
         self.vectors = vectors
+        self.semantic = semantic
         self.settings = settings
         self._df_cache: dict[str, int] = {}
         self._df_version: int | None = None
         self._count: int | None = None
 
     def retrieve(self, request: RetrievalRequest, *, lexical: bool = True,
-                 vector: bool = True) -> list[Hit]:
+                 vector: bool = True, semantic: bool | None = None) -> list[Hit]:
         prompt = request.prompt.strip()
         if not prompt or request.top_k <= 0:
             return []
         tags = [t.strip().lstrip("#").lower() for t in request.tags if t.strip()]
         filter_project = request.project if request.only_project else None
+        filtered = bool(filter_project or tags)
         pool = max(self.settings.candidates, request.top_k * 3)
-        k = self.settings.rrf_k
-        fused: dict[int, float] = {}
-        lexical_rank: dict[int, int] = {}
-        vector_rank: dict[int, int] = {}
+        depth = max(self.settings.norm_depth, pool)
+        if semantic is None:
+            semantic = vector and self.settings.semantic and self.semantic is not None and self.semantic.usable()
 
+        signals: list[_Signal] = []
+        lexical_complete = False
         if lexical:
-            any_of, all_of = self.affordable_terms(query_terms(prompt))
-            for rank, (key, _) in enumerate(
-                    fts.search(self.db, any_of, pool, project=filter_project, tags=tags, all_of=all_of)):
-                lexical_rank[key] = rank + 1
-                fused[key] = fused.get(key, 0.0) + 1.0 / (k + rank + 1)
+            any_of, all_of = self.affordable_terms(query_terms(prompt)[:MAX_QUERY_TERMS])
+            found = fts.search(self.db, any_of, LEXICAL_SCORED, project=filter_project, tags=tags,
+                               all_of=all_of)
+            lexical_complete = len(found) < LEXICAL_SCORED
+            signals.append(_Signal("lexical", found, pool, depth))
+        static_found: list[tuple[int, float]] = []
         if vector:
             self.vectors.ensure()
-            query_vector = self.vectors.embedder.encode([prompt])[0]
-            filtered = bool(filter_project or tags)
-            found = self.vectors.search(query_vector, pool * (4 if filtered else 1))
-            if filtered:
-                allowed = fts.keys_passing_filters(self.db, [key for key, _ in found],
-                                                   project=filter_project, tags=tags)
-                found = [(key, sim) for key, sim in found if key in allowed][:pool]
-            for rank, (key, _) in enumerate(found):
-                vector_rank[key] = rank + 1
-                fused[key] = fused.get(key, 0.0) + 1.0 / (k + rank + 1)
-        if not fused:
+            static_query = self.vectors.embedder.encode([prompt])[0]
+            static_found = self._filtered(self.vectors.search(static_query, depth * (4 if filtered else 1)),
+                                          filter_project, tags, depth)
+            signals.append(_Signal("static", static_found, pool, depth))
+        if semantic:
+            semantic_query = self.semantic.encoder.encode([prompt])[0]
+            found = self._filtered(self.semantic.search(semantic_query, depth * (4 if filtered else 1)),
+                                   filter_project, tags, depth)
+            signals.append(_Signal("semantic", found, pool, depth))
+        candidates = {key for signal in signals for key in signal.top}
+        if not candidates:
+            return []
+        rows = fts.chunk_rows(self.db, list(candidates))
+        keys = [key for key in candidates if key in rows]
+        if not keys:
             return []
 
-        rows = fts.chunk_rows(self.db, list(fused))
-        fused = {key: score for key, score in fused.items() if key in rows}
+        # Every signal scores every candidate, so no candidate is ranked on a
+        # guess for the side that did not list it.
+        for signal in signals:
+            missing = [k for k in keys if k not in signal.scores]
+            if not missing:
+                continue
+            if signal.name == "lexical":
+                # Every chunk that matches is listed (up to LEXICAL_SCORED): one
+                # not listed matches no term (0), or ranks below the last one.
+                floor = 0.0 if lexical_complete else signal.found[-1][1]
+                signal.scores.update((k, floor) for k in missing)
+            elif signal.name == "static":
+                signal.scores.update(_cosines(static_query, self.vectors.vectors_of(missing)))
+            else:
+                signal.scores.update(_cosines(semantic_query, self.semantic.vectors_of(missing)))
+        fused = self._fuse(signals, keys, rows)
+
         boost = self.settings.project_boost if request.project else 0.0
         names = [n for n in (request.project, *request.project_names) if n]
         pattern = _names_pattern(names)
         if boost and pattern is not None:
-            for key in fused:
+            for key in keys:
                 row = rows[key]
                 if (row.project == request.project or pattern.search(row.path.lower())
                         or pattern.search(row.title.lower()) or any(t in names for t in row.tags)):
-                    fused[key] *= 1.0 + boost
-        best_possible = (int(lexical) + int(vector)) / (k + 1) * (1.0 + boost)
+                    fused[key] += boost
         ordered = sorted(fused.items(), key=lambda item: (-item[1], item[0]))
-
         kept = self._without_duplicates(ordered, rows, request.top_k)
+        ranks = {signal.name: signal.ranks() for signal in signals}
         hits = []
         for key, score in kept:
             row = rows[key]
             hits.append(Hit(
-                chunk_id=row.chunk_id, content=row.content, score=round(score / best_possible, 4),
+                chunk_id=row.chunk_id, content=row.content, score=round(1.0 / (1.0 + math.exp(-score)), 4),
                 heading_path=row.heading_path, source_file=row.path, title=row.title,
                 source=row.source, project=row.project, tags=list(row.tags),
                 line_start=row.line_start, line_end=row.line_end,
-                lexical_rank=lexical_rank.get(key), vector_rank=vector_rank.get(key)))
+                lexical_rank=ranks.get("lexical", {}).get(key),
+                vector_rank=ranks.get("static", {}).get(key),
+                semantic_rank=ranks.get("semantic", {}).get(key)))
         return hits
+
+    def _filtered(self, found: list[tuple[int, float]], project: str | None, tags: list[str],
+                  limit: int) -> list[tuple[int, float]]:
+        if not (project or tags):
+            return found[:limit]
+        allowed = fts.keys_passing_filters(self.db, [key for key, _ in found], project=project, tags=tags)
+        return [(key, sim) for key, sim in found if key in allowed][:limit]
+
+    def _fuse(self, signals: list[_Signal], keys: list[int], rows: dict) -> dict[int, float]:
+        """One score per candidate: a weighted sum of the signals' z-scores.
+
+        Each signal's scores are standardised against its own best
+        ``norm_depth`` answers, so a score says how far a chunk stands above
+        what that signal finds for this query — comparable across signals
+        without calibration, and a signal that separates its best answers
+        sharply counts for more on that query. The lexical side weighs
+        ``lexical_weight``; the vector side the rest, taken from the semantic
+        model where its vector covers the chunk's current text and from the
+        static model elsewhere (before the background pass reached it).
+        """
+        by_name = {signal.name: signal for signal in signals}
+        lexical = by_name.get("lexical")
+        vector_weight = 1.0 - self.settings.lexical_weight if lexical else 1.0
+        lexical_weight = self.settings.lexical_weight if len(signals) > 1 else 1.0
+        semantic, static = by_name.get("semantic"), by_name.get("static")
+        covered = self.semantic.covered if semantic is not None else {}
+        fused: dict[int, float] = {}
+        for key in keys:
+            score = lexical_weight * lexical.z(key) if lexical else 0.0
+            if semantic is not None and key in semantic.scores and covered.get(key) == _row_hash(rows[key]):
+                score += vector_weight * semantic.z(key)
+            elif static is not None:
+                score += vector_weight * static.z(key)
+            elif semantic is not None:
+                score += vector_weight * semantic.z(key)
+            fused[key] = score
+        return fused
 
     def affordable_terms(self, terms: list[str]) -> tuple[list[str], list[str]]:
         """The match to run within ``retrieval.max_postings``: (any of, all of).
