@@ -79,12 +79,17 @@ vaults every chunk that matches a term gets its exact BM25."""
 class _Signal:
     """One side's ranked list and its scores for every candidate."""
 
-    def __init__(self, name: str, found: list[tuple[int, float]], pool: int, depth: int):
+    def __init__(self, name: str, found: list[tuple[int, float]], pool: int, depth: int, floor: int = 0):
+        """``floor``: how many more chunks (up to ``depth``) score 0 on this
+        side because they match nothing; they belong to the population the
+        scores are standardised against (else two near-equal matches in a
+        small vault would stand two standard deviations apart)."""
         self.name = name
         self.found = found
         self.top = [key for key, _ in found[:pool]]
         self.scores: dict[int, float] = dict(found)
-        values = np.array([score for _, score in found[:depth]], dtype=np.float64)
+        values = np.array([score for _, score in found[:depth]] + [0.0] * max(0, min(floor, depth - len(found))),
+                          dtype=np.float64)
         self.mean = float(values.mean()) if len(values) else 0.0
         self.spread = float(values.std()) if len(values) > 1 else 0.0
         if self.spread < 1e-9:
@@ -137,12 +142,14 @@ class Retriever:
 
         signals: list[_Signal] = []
         lexical_complete = False
+        self._sync()
         if lexical:
             any_of, all_of = self.affordable_terms(query_terms(prompt)[:MAX_QUERY_TERMS])
             found = fts.search(self.db, any_of, LEXICAL_SCORED, project=filter_project, tags=tags,
                                all_of=all_of)
             lexical_complete = len(found) < LEXICAL_SCORED
-            signals.append(_Signal("lexical", found, pool, depth))
+            unmatched = self._chunk_count() - len(found) if lexical_complete else 0
+            signals.append(_Signal("lexical", found, pool, depth, floor=unmatched))
         static_found: list[tuple[int, float]] = []
         if vector:
             self.vectors.ensure()
@@ -280,13 +287,16 @@ class Retriever:
                 break
         return [], all_of
 
-    def _frequencies(self, terms: list[str]) -> dict[str, int]:
-        """Document frequencies, cached until the chunks change."""
+    def _sync(self) -> None:
+        """Forget cached frequencies and counts when the chunks changed (once per query)."""
         from .vectors import chunks_version
 
         version = chunks_version()
         if self._df_version != version:
             self._df_cache, self._df_version, self._count = {}, version, None
+
+    def _frequencies(self, terms: list[str]) -> dict[str, int]:
+        """Document frequencies, cached until the chunks change (see :meth:`_sync`)."""
         missing = [t for t in terms if t not in self._df_cache]
         if missing:
             self._df_cache.update(fts.document_frequencies(self.db, missing))
