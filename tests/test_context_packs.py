@@ -170,6 +170,32 @@ def test_the_losing_side_of_a_resolved_conflict_is_never_the_best_match(rover):
     assert not loser.included and loser.reason == LOST_CONFLICT
 
 
+def test_every_open_conflict_of_the_chosen_entity_gets_one_line_in_a_fixed_order(rover):
+    g = rover.graph
+    box = active(rover, "component", "Wheel gearbox housing", "the wheel gearbox housing")
+    for name in ("Aluminium 7075-T6", "Titanium Ti-6Al-4V"):
+        g.relate(box, "USES_MATERIAL", active(rover, "material", name))
+    for name in ("Wheel drive", "Rover chassis"):
+        g.relate(box, "PART_OF", active(rover, "system", name))
+    pack = rover.context.build("wheel gearbox housing", "rover", 3000)
+    lines = engineering_lines(pack)
+    assert lines[0].startswith("component Wheel gearbox housing")
+    assert lines[1:3] == [
+        "  Unresolved conflict: Wheel gearbox housing has 2 active materials: Aluminium 7075-T6; Titanium Ti-6Al-4V",
+        "  Unresolved conflict: Wheel gearbox housing is PART_OF 2 parents: Rover chassis; Wheel drive"]
+
+
+def test_conflict_lines_need_their_entity():
+    from atocore_tui.context.budget import TIERS
+    from atocore_tui.context.builder import ContextBuilder
+    from atocore_tui.context.receipt import NEEDS_ENTITY, OVER_BUDGET, PackItem
+
+    entity = PackItem("entity", "e", "e", 1.0, "x" * 500)
+    conflict = PackItem("conflict", "c", "c", 1.0, "  Unresolved conflict: short")
+    ContextBuilder._select(TIERS[4], [entity, conflict], "rover", 200, 0)
+    assert (entity.reason, conflict.reason) == (OVER_BUDGET, NEEDS_ENTITY)
+
+
 def test_relationships_are_ranked_by_relevance_then_content(rover):
     g = rover.graph
     box = active(rover, "component", "Wheel gearbox")

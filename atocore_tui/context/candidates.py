@@ -221,7 +221,7 @@ class Gatherer:
             positions = self._positions(view, signature, texts)
             decisions = [positions[d] for d in deciding(disputed) if d in positions]
             if decisions:
-                i = max(decisions, key=lambda i: (float(scores[i]), texts.rows[i][0]))
+                i = min(decisions, key=lambda i: (-float(scores[i]), texts.rows[i][2].lower(), texts.rows[i][0]))
                 chosen = candidate(i, standing([texts.rows[i][0]])[texts.rows[i][0]])
                 best.displaced = True
         items = [_entity_item(chosen.row, chosen.score, None)]
@@ -255,12 +255,10 @@ class Gatherer:
                                & (Relationship.relationship_type == "AFFECTS")).tuples()]
             for other in standing(affected).values():
                 conflict_ids.extend(other.open)
-        items = []
-        for conflict_id in sorted(set(conflict_ids))[:MAX_CONFLICT_LINES]:
-            line = conflict_line(conflict_id)
-            if line:
-                items.append(PackItem("conflict", conflict_id, line, 1.0, f"  {line}"))
-        return items
+        lines = sorted((line, conflict_id) for conflict_id in set(conflict_ids)
+                       if (line := conflict_line(conflict_id)))  # by text: conflict ids are random
+        return [PackItem("conflict", conflict_id, line, 1.0, f"  {line}")
+                for line, conflict_id in lines[:MAX_CONFLICT_LINES]]
 
     def _relationship_items(self, entity_id: str, view: str, signature, texts: TextCollection,
                             relevant: np.ndarray) -> list[PackItem]:
