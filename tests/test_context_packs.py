@@ -83,6 +83,14 @@ def test_names_match_whole_words_only(sample_engine):
     assert by_name("the Orion-Drive housing", cache).project == "orion-drive"
 
 
+@pytest.mark.parametrize("prompt", ["???", "the the the", "Was ist das Gehäusematerial?", "驱动器外壳材料",
+                                    "(cp)[orion]*+? \\", "odu " * 5000])
+def test_odd_prompts_get_an_answer_not_a_crash(sample_engine, prompt):
+    pack = sample_engine.context.build(prompt, None, 3000)
+    assert pack.project_choice["source"] in ("inferred", "none") and pack.project_choice["reason"]
+    assert len(pack.formatted_context) <= 3000
+
+
 def test_replay_infers_the_project_again(sample_engine):
     pack = sample_engine.context.build(HOUSING, None, 3000)
     recorded = sample_engine.interactions.record(HOUSING, context_pack=pack.to_dict())
