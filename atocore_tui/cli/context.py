@@ -45,6 +45,10 @@ def show(pack) -> None:
     out = console()
     out.print(f"[bold]Context pack[/] for [italic]{pack.prompt[:60]}[/]"
               f"{' · project ' + pack.project if pack.project else ''}")
+    choice = pack.project_choice or {}
+    if choice.get("source") in ("inferred", "none"):
+        label = "project inferred" if choice["source"] == "inferred" else "no project"
+        out.print(Text(f"{label}: {choice.get('reason', '')}", style="dim"))
     table = Table(box=None, pad_edge=False, show_header=True, header_style="bold")
     table.add_column("tier")
     table.add_column("budget bar", no_wrap=True)

@@ -19,7 +19,7 @@ from ..errors import NotFound, ValidationError
 from ..store.models import Interaction, utc_now
 from . import format as fmt
 from .budget import TIERS, TRIM_ORDER, Tier, allowance, share_chars
-from .candidates import TierCandidates, gather
+from .candidates import ENTITY_DEPENDENT, TierCandidates, gather
 from .receipt import (
     NEEDS_ENTITY, OVER_BUDGET, TRIMMED, ContextPack, PackItem, TierReceipt, diff_packs,
 )
@@ -53,14 +53,15 @@ class ContextBuilder:
         if not isinstance(prompt, str) or not prompt.strip():
             raise ValidationError("prompt must not be blank")
         budget = validate_budget(self.engine.settings.context.budget if budget is None else budget)
-        canonical = self.engine.resolve_project(project)
-        candidates = gather(self.engine, prompt, canonical, self.cache)
+        candidates, choice = gather(self.engine, prompt, self.engine.resolve_project(project), self.cache)
+        canonical = choice.project
         receipts = self._fill(candidates, canonical, budget)
         formatted = self._trim(receipts, canonical, budget)
         pack = ContextPack(
             prompt=prompt, project=canonical, budget=budget, formatted_context=formatted,
             full_prompt=fmt.full_prompt(formatted, prompt), tiers=receipts,
-            duration_ms=(time.perf_counter() - started) * 1000, built_at=utc_now())
+            duration_ms=(time.perf_counter() - started) * 1000, built_at=utc_now(),
+            project_choice=choice.to_dict())
         if keep:
             self._keep(pack)
         return pack
@@ -92,7 +93,7 @@ class ContextBuilder:
         for item in items:
             if item.reason is not None:
                 continue
-            if item.kind in ("relationship", "gaps") and entity_missing:
+            if item.kind in ENTITY_DEPENDENT and entity_missing:
                 item.reason = NEEDS_ENTITY
                 continue
             if cost + item.chars <= allowed:
@@ -180,6 +181,8 @@ class ContextBuilder:
         budget = old.get("budget")
         budget = budget if isinstance(budget, int) and not isinstance(budget, bool) else None
         project = old.get("project") or interaction.project or None
+        if (old.get("project_choice") or {}).get("source") == "inferred":
+            project = None  # inferred again from today's data, as the original was
         try:
             self.engine.resolve_project(project)
         except NotFound:

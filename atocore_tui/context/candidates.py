@@ -24,7 +24,10 @@ from peewee import fn
 from ..store.models import Entity, EntityAudit, Memory, MemoryAudit, ProjectState, Relationship
 from ..search.text_vectors import TextCollection, TextVectors, collection
 from . import format as fmt
-from .receipt import BELOW_CONFIDENCE, DUPLICATE, LOWER_MATCH, NOT_RELEVANT, SUPERSEDED, PackItem
+from .inference import ProjectChoice, by_hits, by_name, given
+from .receipt import (
+    BELOW_CONFIDENCE, CONTESTED_REASON, DUPLICATE, LOST_CONFLICT, LOWER_MATCH, NOT_RELEVANT, SUPERSEDED, PackItem,
+)
 
 MIN_CONFIDENCE = 0.5
 """Memories below this confidence never enter a pack (SPEC: tier 2 and up)."""
@@ -41,7 +44,14 @@ MAX_CONSIDERED = 40
 tier never takes more than a few dozen items, and a receipt of thousands of
 memories that were never in reach would hide the ones that matter."""
 ENTITY_CANDIDATES = 5
+ENTITY_SHORTLIST = 12
+"""Best entities by relevance whose conflict standing is looked up before one is chosen."""
+CONTESTED = 0.7
+"""Rank factor of an entity held by an open conflict: what is disputed is not what was decided."""
 MAX_RELATIONSHIPS = 8
+MAX_CONFLICT_LINES = 2
+ENTITY_DEPENDENT = ("conflict", "relationship", "gaps")
+"""Engineering-tier lines that mean nothing without the chosen entity above them."""
 LIVE_MEMORY = ("active",)
 IDENTITY_TYPES = ("identity", "preference")
 PROJECT_TYPES = ("project", "knowledge", "episodic")
@@ -89,7 +99,8 @@ class Gatherer:
         def load():
             rows = list(ProjectState.select(ProjectState.id, ProjectState.category, ProjectState.key,
                                             ProjectState.value, ProjectState.confidence,
-                                            ProjectState.status).where(scope).tuples())
+                                            ProjectState.status).where(scope)
+                        .order_by(ProjectState.category, ProjectState.key, ProjectState.id).tuples())
             return rows, [(r[0], f"{r[1]} {r[2]}: {r[3]}") for r in rows]
 
         texts = self._collection(f"state:{self.project}", signature, load)
@@ -114,7 +125,7 @@ class Gatherer:
                                       Memory.reference_count, Memory.status)
                         .where(Memory.memory_type.in_(types) & Memory.project.in_(projects)
                                & Memory.status.in_(("active", "superseded")))
-                        .order_by(Memory.id).tuples())
+                        .order_by(Memory.memory_type, Memory.content, Memory.id).tuples())
             return rows, [(r[0], r[2]) for r in rows]
 
         texts = self._collection(f"{view}:{','.join(projects)}", signature, load)
@@ -161,37 +172,126 @@ class Gatherer:
         return (EntityAudit.select(fn.MAX(EntityAudit.id)).scalar(), Entity.select().count())
 
     def engineering(self) -> TierCandidates:
+        """The best-matching entity that is decided and active, a line per open
+        conflict it is caught in, its relationships (most relevant first) and
+        the project's gaps; the runners-up are listed in the receipt only.
+
+        Superseded entities are never candidates; an entity that lost a
+        resolved conflict is never chosen; one held by an open conflict ranks
+        lower, and when it still ranks first while a decision AFFECTS that
+        conflict's slot (its subject or a member), the decision is chosen
+        instead: what was decided, with the dispute said in one line."""
+        from ..graph.standing import deciding, standing
+
         scope = self.project or "*"
 
         def load():
             query = (Entity.select(Entity.id, Entity.entity_type, Entity.name, Entity.description,
                                    Entity.confidence, Entity.project)
-                     .where(Entity.status == "active").order_by(Entity.id))
+                     .where(Entity.status == "active")
+                     .order_by(Entity.project, Entity.entity_type, Entity.name, Entity.id))
             if self.project:
                 query = query.where(Entity.project == self.project)
             rows = list(query.tuples())
             return rows, [(r[0], f"{r[1]} {r[2]}: {r[3]}") for r in rows]
 
         signature = self.graph_signature()
-        texts = self._collection(f"entity:{scope}", signature, load)
+        view = f"entity:{scope}"
+        texts = self._collection(view, signature, load)
         if not len(texts):
             return TierCandidates()
         relevant = texts.relevance(self.prompt, self.query)
         scores = 0.9 * relevant + 0.1 * texts.column(4)
-        count = min(ENTITY_CANDIDATES, len(texts))
-        best = np.argpartition(-scores, count - 1)[:count]
-        best = sorted(best, key=lambda i: (-float(scores[i]), texts.rows[i][0]))
-        top = [(float(scores[i]), float(relevant[i]), texts.rows[i]) for i in best]
-        best_score, best_relevance, best_row = top[0]
-        if best_relevance < RELEVANCE_FLOOR:
-            return TierCandidates([_entity_item(row, score, NOT_RELEVANT) for score, _, row in top])
-        items = [_entity_item(best_row, best_score, None)]
-        items.extend(_relationship_items(best_row[0]))
-        gaps_item = self._gaps_item(best_row[5], signature)
+        count = min(ENTITY_SHORTLIST, len(texts))
+        shortlist = [int(i) for i in np.argpartition(-scores, count - 1)[:count]]
+        standings = standing(texts.rows[i][0] for i in shortlist)
+
+        def candidate(i: int, place) -> _Candidate:
+            factor = CONTESTED if place.open else 1.0
+            return _Candidate(float(scores[i]) * factor, float(relevant[i]), texts.rows[i], place)
+
+        ranked = sorted((candidate(i, standings[texts.rows[i][0]]) for i in shortlist),
+                        key=lambda c: (bool(c.place.lost), -c.score, c.row[2].lower(), c.row[0]))
+        top = ranked[:ENTITY_CANDIDATES]
+        best = top[0]
+        if best.relevance < RELEVANCE_FLOOR or best.place.lost:
+            return TierCandidates([_entity_item(c.row, c.score, c.reason(NOT_RELEVANT)) for c in top])
+        chosen, disputed = best, list(best.place.open)
+        if disputed:
+            positions = self._positions(view, signature, texts)
+            decisions = [positions[d] for d in deciding(disputed) if d in positions]
+            if decisions:
+                i = min(decisions, key=lambda i: (-float(scores[i]), texts.rows[i][2].lower(), texts.rows[i][0]))
+                chosen = candidate(i, standing([texts.rows[i][0]])[texts.rows[i][0]])
+                best.displaced = True
+        items = [_entity_item(chosen.row, chosen.score, None)]
+        items.extend(self._conflict_items(chosen.row, [*disputed, *chosen.place.open]))
+        items.extend(self._relationship_items(chosen.row[0], view, signature, texts, relevant))
+        gaps_item = self._gaps_item(chosen.row[5], signature)
         if gaps_item is not None:
             items.append(gaps_item)
-        items.extend(_entity_item(row, score, LOWER_MATCH) for score, _, row in top[1:])
+        items.extend(_entity_item(c.row, c.score, c.reason(LOWER_MATCH))
+                     for c in top if c.row[0] != chosen.row[0])
         return TierCandidates(items)
+
+    def _positions(self, view: str, signature, texts: TextCollection) -> dict[str, int]:
+        """Entity id -> row of an entity collection (cached with it)."""
+        key = f"{view}:positions"
+        cached = self.cache.get(key)
+        if cached is None or cached[0] != signature or len(cached[1]) != len(texts):
+            cached = (signature, {row[0]: i for i, row in enumerate(texts.rows)})
+            self.cache[key] = cached
+        return cached[1]
+
+    def _conflict_items(self, row: tuple, conflict_ids: list[str]) -> list[PackItem]:
+        """A line per open conflict the chosen entity is in or was chosen over,
+        or (for a decision) that holds something the decision affects."""
+        from ..graph.standing import conflict_line, standing
+
+        conflict_ids = list(conflict_ids)
+        if row[1] == "decision":
+            affected = [t for (t,) in Relationship.select(Relationship.target)
+                        .where((Relationship.source == row[0])
+                               & (Relationship.relationship_type == "AFFECTS")).tuples()]
+            for other in standing(affected).values():
+                conflict_ids.extend(other.open)
+        lines = sorted((line, conflict_id) for conflict_id in set(conflict_ids)
+                       if (line := conflict_line(conflict_id)))  # by text: conflict ids are random
+        return [PackItem("conflict", conflict_id, line, 1.0, f"  {line}")
+                for line, conflict_id in lines[:MAX_CONFLICT_LINES]]
+
+    def _relationship_items(self, entity_id: str, view: str, signature, texts: TextCollection,
+                            relevant: np.ndarray) -> list[PackItem]:
+        """Live relationships of the chosen entity, ranked by how relevant the
+        entity at the other end is to the prompt, then by confidence, then by
+        content (type, names) so that a tie never falls to random ids."""
+        source = Entity.alias("s")
+        target = Entity.alias("t")
+        rows = (Relationship.select(Relationship.id, Relationship.relationship_type, Relationship.confidence,
+                                    source.id, source.name, source.entity_type, source.status,
+                                    target.id, target.name, target.entity_type, target.status)
+                .join(source, on=(Relationship.source == source.id))
+                .switch(Relationship).join(target, on=(Relationship.target == target.id))
+                .where((Relationship.source == entity_id) | (Relationship.target == entity_id))
+                .tuples())
+        positions = self._positions(view, signature, texts)
+        ranked = []
+        for r in rows:
+            if r[6] != "active" or r[10] != "active":
+                continue
+            other = r[7] if r[3] == entity_id else r[3]
+            place = positions.get(other)
+            other_relevance = float(relevant[place]) if place is not None else 0.0
+            score = 0.8 * other_relevance + 0.2 * r[2]
+            ranked.append((round(score, 6), r))
+        ranked.sort(key=lambda c: (-c[0], c[1][1], c[1][4].lower(), c[1][8].lower(), c[1][3], c[1][7], c[1][0]))
+        items = []
+        for score, (rid, rtype, _, _, sname, stype, _, _, tname, ttype, _) in ranked:
+            text = f"  {stype} {sname} --{rtype}--> {ttype} {tname}"
+            items.append(PackItem("relationship", rid, f"{sname} {rtype} {tname}", score, text))
+        for extra in items[MAX_RELATIONSHIPS:]:
+            extra.reason = f"more than {MAX_RELATIONSHIPS} relationships"
+        return items
 
     def _gaps_item(self, project: str, signature) -> PackItem | None:
         if not project:
@@ -209,8 +309,11 @@ class Gatherer:
         return PackItem("gaps", project, text, 0.0, text, data=dict(counts))
 
     # ------------------------------------------------------------ tier 6
-    def chunks(self) -> TierCandidates:
-        hits = self.engine.query(self.prompt, CHUNK_CANDIDATES, project=self.project)
+    def hits(self) -> list:
+        return self.engine.query(self.prompt, CHUNK_CANDIDATES, project=self.project)
+
+    def chunks(self, hits: list | None = None) -> TierCandidates:
+        hits = self.hits() if hits is None else hits
         return TierCandidates([
             PackItem("chunk", h.chunk_id, f"{h.source_file} › {h.heading_path}", h.score,
                      fmt.chunk_text(h.source_file, h.heading_path, h.score, h.content),
@@ -220,8 +323,28 @@ class Gatherer:
 
 
 def _ranked(items: list[PackItem]) -> list[PackItem]:
-    """Eligible items best first, then the excluded ones (stable, by id on ties)."""
-    return sorted(items, key=lambda i: (i.reason is not None, -i.score, i.ref))
+    """Eligible items best first, then the excluded ones; ties by text, then id
+    (ids differ between data dirs, texts do not)."""
+    return sorted(items, key=lambda i: (i.reason is not None, -i.score, i.text, i.ref))
+
+
+@dataclass
+class _Candidate:
+    """An entity in the running for the engineering tier."""
+    score: float
+    relevance: float
+    row: tuple
+    place: object
+    """Its conflict standing (:class:`..graph.standing.Standing`)."""
+    displaced: bool = False
+    """Ranked first, but held by an open conflict that a decision settles."""
+
+    def reason(self, otherwise: str) -> str:
+        if self.place.lost:
+            return LOST_CONFLICT
+        if self.displaced:
+            return CONTESTED_REASON
+        return otherwise
 
 
 def _entity_item(row: tuple, score: float, reason: str | None) -> PackItem:
@@ -231,30 +354,24 @@ def _entity_item(row: tuple, score: float, reason: str | None) -> PackItem:
                     reason=reason, data={"entity_type": etype, "name": name})
 
 
-def _relationship_items(entity_id: str) -> list[PackItem]:
-    source = Entity.alias("s")
-    target = Entity.alias("t")
-    rows = (Relationship.select(Relationship.id, Relationship.relationship_type, Relationship.confidence,
-                                source.id, source.name, source.entity_type, source.status,
-                                target.id, target.name, target.entity_type, target.status)
-            .join(source, on=(Relationship.source == source.id))
-            .switch(Relationship).join(target, on=(Relationship.target == target.id))
-            .where((Relationship.source == entity_id) | (Relationship.target == entity_id))
-            .tuples())
-    live = [r for r in rows if r[6] == "active" and r[10] == "active"]
-    live.sort(key=lambda r: (-r[2], r[1], r[0]))
-    items = []
-    for rid, rtype, confidence, _, sname, stype, _, _, tname, ttype, _ in live:
-        text = f"  {stype} {sname} --{rtype}--> {ttype} {tname}"
-        items.append(PackItem("relationship", rid, f"{sname} {rtype} {tname}", confidence, text))
-    for extra in items[MAX_RELATIONSHIPS:]:
-        extra.reason = "more than 8 relationships"
-    return items
+def gather(engine, prompt: str, project: str | None,
+           cache: dict) -> tuple[dict[str, TierCandidates], ProjectChoice]:
+    """Candidates for every tier, keyed by tier key, and the project they were
+    gathered for: the caller's, or one inferred from the prompt (see :mod:`.inference`).
 
-
-def gather(engine, prompt: str, project: str | None, cache: dict) -> dict[str, TierCandidates]:
-    """Candidates for every tier, keyed by tier key."""
+    Without a project the notes are retrieved first, unscoped, so that their
+    projects can vote; the same hits then fill the chunk tier (no second search).
+    """
     g = Gatherer(engine, prompt, project, cache)
+    hits = None
+    if project:
+        choice = given(project)
+    else:
+        choice = by_name(prompt, cache)
+        if choice is None:
+            hits = g.hits()
+            choice = by_hits(prompt, [(h.project, f"{h.title} {h.heading_path} {h.content}") for h in hits])
+        project = g.project = choice.project
     scope = (project,) if project else ()
     return {
         "project_state": g.project_state(),
@@ -264,5 +381,5 @@ def gather(engine, prompt: str, project: str | None, cache: dict) -> dict[str, T
                              if project else TierCandidates()),
         "domain_knowledge": g.memories("memory/knowledge", ("knowledge",), ("",)),
         "engineering": g.engineering(),
-        "chunks": g.chunks(),
-    }
+        "chunks": g.chunks(hits),
+    }, choice

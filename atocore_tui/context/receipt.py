@@ -18,13 +18,15 @@ NOT_RELEVANT = "not relevant"
 DUPLICATE = "duplicate"
 SUPERSEDED = "superseded"
 LOWER_MATCH = "a better-matching entity was chosen"
+LOST_CONFLICT = "lost a resolved conflict"
+CONTESTED_REASON = "in an open conflict: the decision about it was chosen"
 NEEDS_ENTITY = "its entity did not fit"
 
 
 @dataclass
 class PackItem:
     kind: str
-    """state | memory | entity | relationship | gaps | chunk"""
+    """state | memory | entity | conflict | relationship | gaps | chunk"""
     ref: str
     """The item's id (state entry, memory, entity, relationship, chunk)."""
     label: str
@@ -86,6 +88,8 @@ class ContextPack:
     tiers: list[TierReceipt]
     duration_ms: float
     built_at: str
+    project_choice: dict | None = None
+    """How the project was chosen: ``{project, source: given | inferred | none, reason}``."""
 
     @property
     def total_chars(self) -> int:
@@ -111,6 +115,7 @@ class ContextPack:
         return {
             "prompt": self.prompt,
             "project": self.project,
+            "project_choice": self.project_choice,
             "formatted_context": self.formatted_context,
             "full_prompt": self.full_prompt,
             "chunks_used": len(self.chunks),
