@@ -3,6 +3,7 @@ a guard that fails any test that tries to reach the network."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 from pathlib import Path
@@ -27,6 +28,15 @@ def _guarded_connect(self, address):
     if host in ("127.0.0.1", "::1", "localhost") or str(host).startswith("127."):
         return _real_connect(self, address)
     raise AssertionError(f"test tried to reach the network: {address!r}")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def no_background_semantic_processes():
+    """A CLI ingest would start a detached semantic pass; tests that want one
+    set the variable back (tests/test_semantic_cli.py)."""
+    os.environ["ATOCORE_RETRIEVAL_SEMANTIC_BACKGROUND"] = "false"
+    yield
+    os.environ.pop("ATOCORE_RETRIEVAL_SEMANTIC_BACKGROUND", None)
 
 
 @pytest.fixture(autouse=True, scope="session")

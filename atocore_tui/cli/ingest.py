@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 
 from .common import console, print_json, progress_bar
 
@@ -21,8 +24,9 @@ def run(engine, args) -> int:
         report = engine.ingest(args.path, project=args.project, purge_deleted=args.purge_deleted,
                                progress=progress)
     summary = report.summary()
+    background = start_semantic_process(engine, args) if summary["chunks_added"] + summary["chunks_updated"] else None
     if args.json:
-        print_json(summary)
+        print_json({**summary, "semantic_pass_pid": background})
         return 0
     out = console()
     out.print(
@@ -40,6 +44,33 @@ def run(engine, args) -> int:
         out.print(f"  [dim]missing[/] {path} (deleted on disk; --purge-deleted removes it)")
     if summary["index_rebuilt"]:
         out.print(f"  [dim]index rebuilt: {summary['index_rebuilt']}[/]")
+    if background:
+        out.print(f"  [dim]semantic vectors: computed in the background (pid {background}, low priority); "
+                  "`atocore-tui status` shows how far[/]")
     return 0
+
+
+def start_semantic_process(engine, args) -> int | None:
+    """After a CLI ingest, the semantic pass goes on in a detached,
+    low-priority process (the CLI returns at once); its output goes to
+    ``<data_dir>/semantic.log``. Returns its pid, or None when off."""
+    retrieval = engine.settings.retrieval
+    if not (retrieval.semantic and retrieval.semantic_background):
+        return None
+    command = [sys.executable, "-m", "atocore_tui.cli", "--data-dir", str(engine.data_dir)]
+    if getattr(args, "config", None):
+        command += ["--config", str(args.config)]
+    if getattr(args, "vault", None):
+        command += ["--vault", str(args.vault)]
+    command += ["index", "semantic", "--quiet"]
+    try:
+        with open(engine.data_dir / "semantic.log", "ab") as log:
+            child = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                                     start_new_session=True, preexec_fn=lambda: os.nice(10))
+    except OSError as exc:
+        console(stderr=True).print(f"[yellow]semantic vectors: could not start the background pass ({exc}); "
+                                   "run `atocore-tui index semantic`[/]")
+        return None
+    return child.pid
 
 

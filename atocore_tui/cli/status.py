@@ -57,6 +57,13 @@ def show(engine, as_json: bool) -> int:
     index = status["index"]
     state = "current" if index["current"] else "stale or missing (rebuilt on next query)"
     out.print(f"index     {index['vectors']} vectors, {index['dtype'] or '—'}, {state}")
+    semantic = status["semantic"]
+    if semantic.get("enabled"):
+        doing = (f", computing ({semantic['chunks_per_s']} chunks/s)" if semantic["running"]
+                 else "" if semantic["complete"] else ", the rest after the next ingest or `index semantic`")
+        out.print(f"semantic  {semantic['covered']} of {semantic['total']} chunks{doing}")
+    else:
+        out.print("semantic  off")
     if status["ingesting"]:
         out.print(f"[yellow]an ingestion is running: {status['ingesting']}[/]")
     if not status["chunks"]:

@@ -134,14 +134,31 @@ class SemanticVectors:
         return self.index.vectors(keys)
 
     def progress(self) -> SemanticProgress:
+        """How far the pass is, whichever process runs it (the saved sidecar
+        counts for another process's pass; this one's own is counted live)."""
         total = Chunk.select().count()
-        try:
+        if self.running:
+            covered = len(self.covered)
+        else:
             meta = self.index.read_meta()
-            covered = len(self.covered) if self.index.index is not None else (meta.count if meta else 0)
-        except Exception:
-            covered = 0
-        return SemanticProgress(covered=min(covered, total), total=total, running=self.running,
+            covered = meta.count if meta else 0
+        running = self.running or self._locked_elsewhere()
+        return SemanticProgress(covered=min(covered, total), total=total, running=running,
                                 rate=self.rate if self.running else None, error=self.error)
+
+    def _lock(self) -> FileLock:
+        return FileLock(str(self.data_dir / "index" / "semantic.lock"), timeout=0, is_singleton=False)
+
+    def _locked_elsewhere(self) -> bool:
+        if not (self.data_dir / "index" / "semantic.lock").exists():
+            return False
+        lock = self._lock()
+        try:
+            lock.acquire()
+        except (Timeout, OSError):
+            return True
+        lock.release()
+        return False
 
     # ---------------------------------------------------------------- the pass
     def run(self, progress: Progress | None = None, cancelled: Callable[[], bool] | None = None,
@@ -151,7 +168,7 @@ class SemanticVectors:
         Returns 0 at once when another process's pass holds the lock.
         """
         (self.data_dir / "index").mkdir(parents=True, exist_ok=True)
-        lock = FileLock(str(self.data_dir / "index" / "semantic.lock"), timeout=0, is_singleton=False)
+        lock = self._lock()
         try:
             lock.acquire()
         except Timeout:
