@@ -86,6 +86,9 @@ class ContextPack:
     tiers: list[TierReceipt]
     duration_ms: float
     built_at: str
+    project_hint: str = ""
+    """The project name the caller gave, as given (``project`` is its canonical id)."""
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def total_chars(self) -> int:
@@ -122,6 +125,8 @@ class ContextPack:
             "chunks": self.chunks,
             "memories_used": self.memories_used,
             "tiers": [t.to_dict() for t in self.tiers],
+            "project_hint": self.project_hint,
+            "warnings": list(self.warnings),
         }
 
 

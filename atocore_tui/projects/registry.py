@@ -25,6 +25,11 @@ from peewee import fn
 
 from ..errors import NotFound, ValidationError
 from ..store import Alert, Chunk, Document, Project, ProjectAlias, utc_now
+from ..store.models import Conflict, Entity, Interaction, Memory, ProjectState
+
+LABELLED = (Memory, ProjectState, Interaction, Entity)
+"""Rows that carry a project name: a name only they use is a *label* (a
+client of the original service wrote it), known but unregistered."""
 
 REGISTRY_FILENAME = "projects.yaml"
 BUNDLED_REGISTRY = Path(".atocore") / "projects.yaml"
@@ -113,6 +118,9 @@ class ProjectRegistry:
                       or Document.select(Document.project).where(fn.LOWER(Document.project) == wanted).first())
         if documented is not None:
             return documented.project
+        for model in LABELLED:
+            if model.select().where(model.project == wanted).exists():
+                return wanted
         raise NotFound(f"unknown project: {name}")
 
     def known(self) -> set[str]:
@@ -316,7 +324,34 @@ class ProjectRegistry:
 
     @staticmethod
     def _documented() -> set[str]:
-        return {row[0] for row in Document.select(Document.project).distinct().tuples() if row[0]}
+        """Project names that documents use, and labels that only other rows use."""
+        names = {row[0] for row in Document.select(Document.project).distinct().tuples() if row[0]}
+        for model in LABELLED:
+            names |= {row[0] for row in model.select(model.project).distinct().tuples() if row[0]}
+        return names
+
+    def labels(self) -> list[str]:
+        """Names that memories, state, interactions or entities carry but that no
+        document, registered id or alias uses (clients of the original write them)."""
+        taken = {name for reg in self._load().values() for name in reg.names()}
+        documented = {row[0].lower() for row in Document.select(Document.project).distinct().tuples() if row[0]}
+        found: set[str] = set()
+        for model in LABELLED:
+            found |= {row[0] for row in model.select(model.project).distinct().tuples() if row[0]}
+        return sorted(n for n in found if n.lower() not in taken and n.lower() not in documented)
+
+    def adopt_label(self, label: Any, project: Any) -> dict:
+        """Make a label an alias of a registered project: every row carrying the
+        label moves to the project, then the label is added to its aliases."""
+        wanted = _name(label)
+        if wanted not in self.labels():
+            raise NotFound(f"{label!r} is not a project label (labels: {', '.join(self.labels()) or 'none'})")
+        pid = self._registered(project)
+        reg = self._load()[pid]
+        with self.engine.db.atomic():
+            for model in (*LABELLED, Conflict):
+                model.update(project=pid).where(model.project == wanted).execute()
+            return self.update(pid, aliases=[*reg.aliases, wanted])
 
     def _unregistered(self, registrations: dict[str, Registration]) -> set[str]:
         """Projects named by documents that are no registered id or alias (in any case)."""
