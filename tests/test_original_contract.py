@@ -207,6 +207,7 @@ def test_memory_routes(client):
     listed = client.expect(200, {"memories": [MEMORY], "types": [str]}, "GET", "/memory",
                            memory_type="preference", active_only="true", min_confidence=0.0, limit=50)
     assert made["id"] in {m["id"] for m in listed["memories"]}
+    assert client.expect(200, {"memories": [], "types": [str]}, "GET", "/memory", limit=0)
     client.expect(200, {"status": "updated", "id": made["id"]}, "PUT", f"/memory/{made['id']}",
                   {"content": "Answers in SI units, always", "confidence": None, "status": None})
     client.expect(200, {"status": "invalidated", "id": made["id"]}, "DELETE", f"/memory/{made['id']}")

@@ -224,7 +224,7 @@ def test_original_routes_refuse_bad_input_with_a_readable_detail(api, served):
         ("POST", "/memory", {"memory_type": "knowledge", "content": "x", "project": "Not A Slug"}, 400),
         ("POST", "/memory", {"memory_type": "knowledge", "content": "x", "confidence": "high"}, 422),
         ("GET", "/memory?memory_type=gossip", None, 400),
-        ("GET", "/memory?limit=0", None, 400),
+        ("GET", "/memory?limit=-1", None, 400),
         ("PUT", "/memory/ffffffffffffffff", {"content": "x"}, 404),
         ("DELETE", "/memory/ffffffffffffffff", None, 404),
         ("POST", "/project/state", {"project": "coldplate", "category": "gossip", "key": "k", "value": "v"}, 400),

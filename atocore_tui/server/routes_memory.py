@@ -28,10 +28,12 @@ def list_(engine: EngineDep, memory_type: str | None = None, project: str | None
           active_only: bool = True, min_confidence: float = 0.0, limit: int = 50,
           status: str | None = None) -> dict:
     """``project`` omitted: every project; ``project=`` (empty): cross-project memories only;
-    a project nobody uses: nothing (see ``warnings``)."""
+    a project nobody uses: nothing (see ``warnings``); ``limit=0``: nothing."""
     unknown = original.unknown_read(engine, project)
     if unknown is not None:
         return {**list_answer([]), "warnings": unknown}
+    if limit == 0:
+        return list_answer([])
     return list_answer(engine.memories.list(memory_type or None, project, active_only, min_confidence,
                                             limit, status=status or None))
 
