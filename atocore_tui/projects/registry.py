@@ -159,7 +159,8 @@ class ProjectRegistry:
         counts = self._counts()
         rows = {p.id: p for p in Project.select()}
         projects = [self._entry(reg, rows[pid], counts) for pid, reg in sorted(registrations.items())]
-        projects += [self._entry(Registration(pid), None, counts)
+        labels = set(self.labels())
+        projects += [self._entry(Registration(pid), None, counts, label=pid in labels)
                      for pid in sorted(self._unregistered(registrations))]
         return {"projects": projects, "registry_path": str(self.registry_path)}
 
@@ -168,7 +169,7 @@ class ProjectRegistry:
         reg = self._load().get(pid)
         counts = self._counts(pid)
         if reg is None:
-            return self._entry(Registration(pid), None, counts)
+            return self._entry(Registration(pid), None, counts, label=pid in self.labels())
         return self._entry(reg, Project.get_by_id(pid), counts)
 
     # ------------------------------------------------------------- writing
@@ -370,13 +371,15 @@ class ProjectRegistry:
         chunk_counts = dict(chunks.tuples())
         return {pid: (n, chunk_counts.get(pid, 0)) for pid, n in docs.tuples()}
 
-    def _entry(self, reg: Registration, row: Project | None, counts: dict) -> dict:
+    def _entry(self, reg: Registration, row: Project | None, counts: dict, label: bool = False) -> dict:
+        """``label``: an unregistered name that only memories, state, interactions
+        or entities carry (see :meth:`labels`)."""
         documents, chunks = counts.get(reg.project_id, (0, 0))
         roots = []
         for root in reg.ingest_roots:
             path, reason = self._root_folder(root)
             roots.append({**root, "path": str(path) if path else None, "exists": not reason})
-        return {"id": reg.project_id, "registered": row is not None, "aliases": reg.aliases,
+        return {"id": reg.project_id, "registered": row is not None, "label": label, "aliases": reg.aliases,
                 "description": reg.description, "ingest_roots": roots,
                 "documents": documents, "chunks": chunks,
                 "last_refreshed_at": row.last_refreshed_at if row else None,
