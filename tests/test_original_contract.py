@@ -241,6 +241,11 @@ def test_interaction_routes(client):
     assert listed["count"] == 1 and listed["interactions"][0]["response_chars"] == len("Braycote 601EF.")
     assert client.expect(200, {"count": int, "interactions": list}, "GET", "/interactions", limit=0)["count"] == 0
     client.expect(200, INTERACTION, "GET", f"/interactions/{made['id']}")
+    long_prompt = "Which lubricant survives thermal vacuum? " * 10
+    client.expect(200, dict, "POST", "/interactions", {**body, "prompt": long_prompt, "session_id": "s-long"})
+    listed = client.expect(200, {"count": 1, "interactions": [INTERACTION_SUMMARY]}, "GET", "/interactions",
+                           session_id="s-long")
+    assert listed["interactions"][0]["prompt"] == long_prompt  # whole, as the original listed it
     client.expect(404, None, "GET", "/interactions/ffffffffffffffff")
     client.expect(400, None, "POST", "/interactions", {"prompt": "  "})
 

@@ -338,6 +338,19 @@ def test_with_a_token_every_route_but_health_needs_it(served):
         assert client.get("/openapi.json", headers=good).status_code == 200
 
 
+def test_health_shows_paths_only_to_a_caller_with_the_token(served):
+    with httpx.Client(base_url=served["guarded"], timeout=30) as client:
+        anonymous = client.get("/health").json()
+        known = client.get("/health", headers={"Authorization": f"Bearer {TOKEN}"}).json()
+    assert anonymous["status"] == "ok" and anonymous["machine_paths"] == {} and "data_dir" not in anonymous
+    assert all(s["path"] == "" for s in anonymous["source_status"])
+    assert anonymous["sources_ready"] is True and anonymous["vectors_count"] == known["vectors_count"]
+    root = str(served["root"])
+    assert root not in json.dumps(anonymous)
+    assert known["machine_paths"]["db_path"].startswith(root) and known["data_dir"].startswith(root)
+    assert {s["name"]: s["path"] for s in known["source_status"]}["vault"] == str(served["vault"])
+
+
 # ------------------------------------------------------------ extensions
 def test_review_queue_over_http(http):
     a = http.post("/memory", json={"memory_type": "project", "content": "CP-200 inlet is 19 mm",
