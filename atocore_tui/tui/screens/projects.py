@@ -144,8 +144,8 @@ class ProjectsScreen(PaneScreen):
             if self.busy and action != "edit":
                 return None  # shown dimmed: a refresh is running
             return True if self.selected and self.selected["registered"] else None
-        if action == "adopt_label":
-            return True if self.selected and self.selected.get("label") else None
+        if action == "adopt_label":  # shown only on a label
+            return bool(self.selected and self.selected.get("label"))
         return True
 
     def action_adopt_label(self) -> None:
