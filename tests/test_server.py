@@ -225,6 +225,8 @@ def test_original_routes_refuse_bad_input_with_a_readable_detail(api, served):
         ("POST", "/memory", {"memory_type": "knowledge", "content": "x", "confidence": "high"}, 422),
         ("GET", "/memory?memory_type=gossip", None, 400),
         ("GET", "/memory?limit=-1", None, 400),
+        ("GET", "/memory?limit=0&memory_type=gossip", None, 400),
+        ("GET", "/memory?project=nope&min_confidence=2", None, 400),
         ("PUT", "/memory/ffffffffffffffff", {"content": "x"}, 404),
         ("DELETE", "/memory/ffffffffffffffff", None, 404),
         ("POST", "/project/state", {"project": "coldplate", "category": "gossip", "key": "k", "value": "v"}, 400),

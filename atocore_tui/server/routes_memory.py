@@ -30,12 +30,12 @@ def list_(engine: EngineDep, memory_type: str | None = None, project: str | None
     """``project`` omitted: every project; ``project=`` (empty): cross-project memories only;
     a project nobody uses: nothing (see ``warnings``); ``limit=0``: nothing."""
     unknown = original.unknown_read(engine, project)
+    # The other filters are checked all the same (a bad one is a 400).
+    records = engine.memories.list(memory_type or None, None if unknown else project, active_only,
+                                   min_confidence, 1 if limit == 0 else limit, status=status or None)
     if unknown is not None:
         return {**list_answer([]), "warnings": unknown}
-    if limit == 0:
-        return list_answer([])
-    return list_answer(engine.memories.list(memory_type or None, project, active_only, min_confidence,
-                                            limit, status=status or None))
+    return list_answer([] if limit == 0 else records)
 
 
 @router.get("/memory/{memory_id}", tags=["memory"])
