@@ -458,6 +458,17 @@ def test_projects_extras_state_history_and_receipts(http):
     assert http.post("/interactions/extract", json={"project": "cp"}).status_code == 200
 
 
+def test_registry_import_over_http_never_reads_a_file(http, served):
+    """The body is the YAML itself: a path in it is not opened on the server."""
+    registry = served["root"] / "elsewhere.yaml"
+    registry.write_text("version: 1\nprojects:\n  - id: from-disk\n    aliases: []\n"
+                        "    description: read from the server's disk\n    ingest_roots: []\n")
+    for text in (str(registry), "~c", "~/x.yaml"):
+        answer = http.post("/projects/import", json={"yaml": text})
+        assert answer.status_code == 400 and answer.json()["detail"], (text, answer.text)
+    assert http.get("/projects/from-disk").status_code == 404
+
+
 def test_openapi_schema_describes_the_bodies(http):
     schema = http.get("/openapi.json").json()
     body = schema["components"]["schemas"]["InteractionBody"]["properties"]

@@ -249,14 +249,17 @@ class ProjectRegistry:
         _write_text(Path(path).expanduser() if path else self.registry_path, text)
         return text
 
-    def import_yaml(self, text_or_path: str | Path) -> dict:
+    def import_yaml(self, text_or_path: str | Path, *, text_only: bool = False) -> dict:
         """Register or update every project of a YAML registry, all or nothing.
 
         The file's projects are checked against each other and against the
         registered projects they do not replace; nothing is written unless all
         of them are valid. Projects not in the file are left as they are.
+        ``text_only``: a string is always the YAML itself, never a file to read
+        (the HTTP face: a caller must not make the server read its files).
         """
-        text, origin = _read_yaml_input(text_or_path)
+        text, origin = ((str(text_or_path), "registry YAML") if text_only
+                        else _read_yaml_input(text_or_path))
         entries = _parse_registry_yaml(text, origin)
         current = self._load()
         incoming: list[Registration] = []
@@ -589,9 +592,12 @@ def _write_text(path: Path, text: str) -> None:
 
 def _read_yaml_input(text_or_path: str | Path) -> tuple[str, str]:
     """A Path, or a one-line string naming a file, is read; any other string is the YAML itself."""
-    as_path = isinstance(text_or_path, Path) or (
-        isinstance(text_or_path, str) and "\n" not in text_or_path
-        and (Path(text_or_path).expanduser().is_file() or text_or_path.strip().endswith((".yaml", ".yml"))))
+    try:
+        as_path = isinstance(text_or_path, Path) or (
+            isinstance(text_or_path, str) and "\n" not in text_or_path
+            and (Path(text_or_path).expanduser().is_file() or text_or_path.strip().endswith((".yaml", ".yml"))))
+    except (OSError, RuntimeError, ValueError):  # no home directory for "~", a NUL, a name too long
+        as_path = False
     if not as_path:
         return str(text_or_path), "registry YAML"
     path = Path(text_or_path).expanduser()

@@ -35,7 +35,7 @@ def export(engine: EngineDep) -> str:
 @router.post("/projects/import", tags=["projects"])
 def import_(body: ProjectImportBody, engine: EngineDep) -> dict:
     """Register or update every project of a YAML registry, all or nothing."""
-    return engine.projects.import_yaml(body.yaml)
+    return engine.projects.import_yaml(body.yaml, text_only=True)
 
 
 @router.get("/projects/labels", tags=["projects"])
