@@ -329,19 +329,19 @@ class ProjectRegistry:
     @staticmethod
     def _documented() -> set[str]:
         """Project names that documents use, and labels that only other rows use."""
-        names = {row[0] for row in Document.select(Document.project).distinct().tuples() if row[0]}
+        names = _distinct_projects(Document)
         for model in LABELLED:
-            names |= {row[0] for row in model.select(model.project).distinct().tuples() if row[0]}
+            names |= _distinct_projects(model)
         return names
 
     def labels(self) -> list[str]:
         """Names that memories, state, interactions or entities carry but that no
         document, registered id or alias uses (clients of the original write them)."""
         taken = {name for reg in self._load().values() for name in reg.names()}
-        documented = {row[0].lower() for row in Document.select(Document.project).distinct().tuples() if row[0]}
+        documented = {name.lower() for name in _distinct_projects(Document)}
         found: set[str] = set()
         for model in LABELLED:
-            found |= {row[0] for row in model.select(model.project).distinct().tuples() if row[0]}
+            found |= _distinct_projects(model)
         return sorted(n for n in found if n.lower() not in taken and n.lower() not in documented)
 
     def adopt_label(self, label: Any, project: Any) -> dict:
@@ -431,6 +431,17 @@ class ProjectRegistry:
 
 
 # ------------------------------------------------------------------ helpers
+def _distinct_projects(model) -> set[str]:
+    """The non-blank values of ``model.project``, by a skip scan of its index
+    (one index probe per distinct value, so 100k rows cost what 20 do)."""
+    table = model._meta.table_name
+    cursor = model._meta.database.execute_sql(
+        f'WITH RECURSIVE p(v) AS (SELECT MIN("project") FROM "{table}" WHERE "project" > \'\' '
+        f'UNION ALL SELECT (SELECT MIN("project") FROM "{table}" WHERE "project" > p.v) FROM p '
+        f'WHERE p.v IS NOT NULL) SELECT v FROM p WHERE v IS NOT NULL')
+    return {row[0] for row in cursor.fetchall()}
+
+
 def _problem(field_name: str, message: str) -> Problem:
     return {"field": field_name, "message": message}
 
