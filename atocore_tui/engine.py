@@ -111,10 +111,17 @@ class Engine:
     def known_projects(self) -> set[str]:
         return self.projects.known()
 
-    def resolve_project(self, name: str | None) -> str | None:
-        """Alias or id -> canonical project id; ``None``/blank stays ``None``."""
+    def resolve_project(self, name: str | None, *, new_label: bool = False) -> str | None:
+        """Alias or id -> canonical project id; ``None``/blank stays ``None``.
+
+        ``new_label``: a name nobody uses yet is kept as a project label (the
+        original service's free-text project field) instead of refused; it must
+        still be a valid project id, so that it can be registered or made an alias.
+        """
         if name is None or not str(name).strip():
             return None
+        if new_label:
+            return self.resolve_project_or_new(name)
         return self.projects.resolve(name)
 
     def project_names(self, project: str) -> list[str]:

@@ -419,20 +419,45 @@ def _material_conflict(graph):
     return Conflict.get().id
 
 
-def test_resolve_supersede_others_for_a_material_supersedes_the_assignment(graph):
+def test_resolve_supersede_others_for_a_material_supersedes_the_losing_material(graph):
+    """As the original service did: the losing member entities become superseded
+    (so they leave packs), audited, and the winner SUPERSEDES them."""
     cid = _material_conflict(graph)
+    edges_before = Relationship.select().where(Relationship.relationship_type == "USES_MATERIAL").count()
     done = graph.resolve(cid, "supersede-others", winner="al")
     assert done["status"] == "resolved" and done["resolution"] == "supersede_others:al"
-    assert [(r.source_id, r.target_id) for r in Relationship.select().where(
-        Relationship.relationship_type == "USES_MATERIAL").order_by(Relationship.source)] == [
-        ("bracket", "ti"), ("housing", "al")]
-    assert Entity.get_by_id("ti").status == "active"            # still right for the bracket
-    last = graph.entity("housing")["audit"][0]
-    assert last["action"] == "relationship_superseded" and last["before"]["target"] == "ti"
-    assert last["after"] == {"conflict": cid, "winner": "al"}
+    assert Entity.get_by_id("ti").status == "superseded" and Entity.get_by_id("al").status == "active"
+    assert Relationship.select().where(Relationship.relationship_type == "USES_MATERIAL").count() == edges_before
+    last = graph.entity("ti")["audit"][0]
+    assert last["action"] == "superseded" and last["after"] == {"status": "superseded", "conflict": cid,
+                                                                 "winner": "al"}
+    assert [(r["relationship_type"], r["other"]["id"]) for r in graph.entity("ti")["incoming"]
+            if r["relationship_type"] == "SUPERSEDES"] == [("SUPERSEDES", "al")]
     assert Alert.get().acknowledged is True
     graph.promote(add(graph, "x", "material", status="candidate")["id"])
     assert Conflict.select().count() == 1
+
+
+def test_reopen_undoes_supersede_others(graph):
+    cid = _material_conflict(graph)
+    graph.resolve(cid, "supersede_others", winner="al")
+    reopened = graph.reopen(cid)
+    assert reopened["status"] == "open" and reopened["resolution"] is None
+    assert Entity.get_by_id("ti").status == "active"
+    assert not Relationship.select().where(Relationship.relationship_type == "SUPERSEDES").exists()
+    assert graph.entity("ti")["audit"][0]["action"] == "unsuperseded"
+    assert graph.resolve(cid, "supersede_others", winner="ti")["status"] == "resolved"  # decide again
+    assert Entity.get_by_id("al").status == "superseded" and Entity.get_by_id("ti").status == "active"
+
+
+def test_reopen_keeps_what_was_superseded_before_the_resolution(graph):
+    cid = _material_conflict(graph)
+    graph.supersede("ti", by="al")                      # retired by hand, before the resolution
+    graph.resolve(cid, "no_action")
+    assert graph.reopen(cid)["status"] == "open"
+    assert Entity.get_by_id("ti").status == "superseded"
+    with pytest.raises(ValidationError, match="open"):
+        graph.reopen(cid)
 
 
 def test_resolve_supersede_others_for_duplicates_supersedes_the_losers(graph):
@@ -450,7 +475,7 @@ def test_resolve_supersede_others_for_duplicates_supersedes_the_losers(graph):
         ("SUPERSEDES", "r1")]
 
 
-def test_resolve_part_of_supersede_others_keeps_the_parents(graph):
+def test_resolve_part_of_supersede_others_supersedes_the_losing_parent(graph):
     add(graph, "a", "subsystem")
     add(graph, "b", "subsystem")
     add(graph, "child", "component", status="candidate")
@@ -458,8 +483,9 @@ def test_resolve_part_of_supersede_others_keeps_the_parents(graph):
     rel(graph, "child", "PART_OF", "b")
     graph.promote("child")
     graph.resolve(Conflict.get().id, "supersede_others", winner="b")
-    assert [r.target_id for r in Relationship.select()] == ["b"]
-    assert Entity.get_by_id("a").status == "active"
+    assert Entity.get_by_id("a").status == "superseded" and Entity.get_by_id("b").status == "active"
+    assert {(r.source_id, r.relationship_type, r.target_id) for r in Relationship.select()} == {
+        ("child", "PART_OF", "a"), ("child", "PART_OF", "b"), ("b", "SUPERSEDES", "a")}
 
 
 def test_dismiss_and_no_action_change_nothing_else_and_stay_quiet(graph):

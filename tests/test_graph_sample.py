@@ -229,6 +229,10 @@ def test_cli_graph_commands(cli, capsys, vault):
     conflict = run_json("conflicts", "--status", "open")["conflicts"][0]
     alert = run_json("alerts")["alerts"][0]
     assert run_json("resolve", conflict["id"], "supersede_others", "--winner", "odu-mat-7075")["status"] == "resolved"
+    assert run_json("show", "odu-mat-ti64")["status"] == "superseded"
+    assert run_json("reopen", conflict["id"])["status"] == "open"
+    assert run_json("show", "odu-mat-ti64")["status"] == "active"
+    assert run_json("resolve", conflict["id"], "supersede_others", "--winner", "odu-mat-7075")["status"] == "resolved"
     assert run_json("ack", str(alert["id"]))["acknowledged"] is True
     made = run_json("add", "orion-drive", "risk", "R-ODU-10 Encoder cable chafes", "--ref", "note:projects/x.md")
     assert made["status"] == "candidate"

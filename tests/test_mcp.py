@@ -25,6 +25,11 @@ EXPECTED_TOOLS = {
     "interaction_record", "health", "projects_list", "graph_entities", "graph_map", "graph_gaps",
     "graph_requirements", "graph_decisions", "graph_changes", "graph_impact", "graph_evidence",
 }
+ORIGINAL_TOOLS = {  # the original AtoCore's engineering tools
+    "atocore_engineering_map", "atocore_engineering_gaps", "atocore_engineering_requirements_for_component",
+    "atocore_engineering_decisions", "atocore_engineering_changes", "atocore_engineering_impact",
+    "atocore_engineering_evidence",
+}
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +63,7 @@ async def test_mcp_tools_over_stdio(data_dir):
             async with ClientSession(read, write) as session:
                 await session.initialize()
                 tools = {t.name: t for t in (await session.list_tools()).tools}
-                assert EXPECTED_TOOLS <= set(tools)
+                assert EXPECTED_TOOLS | ORIGINAL_TOOLS <= set(tools)
                 assert all(len(t.description or "") > 60 for t in tools.values())
 
                 health = result(await session.call_tool("health", {}))
@@ -112,6 +117,11 @@ async def test_mcp_tools_over_stdio(data_dir):
                 assert result(await session.call_tool("graph_impact", {"entity": "odu-housing"}))
                 assert result(await session.call_tool("graph_evidence", {"entity": "ODU-110 housing"}))
                 assert result(await session.call_tool("graph_entities", {"name_contains": "housing"}))["count"] >= 1
+                # The original names answer as ours do.
+                assert result(await session.call_tool("atocore_engineering_gaps", {"project": "orion-drive"})) == gaps
+                assert result(await session.call_tool("atocore_engineering_requirements_for_component", {
+                    "component": "ODU-110 housing"}))["entity"]["id"] == "odu-housing"
+                assert result(await session.call_tool("atocore_engineering_impact", {"entity": "odu-housing"}))
 
                 # Engine refusals come back as tool errors carrying the engine's message.
                 assert "unknown memory type" in error(await session.call_tool(

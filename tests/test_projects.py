@@ -471,3 +471,43 @@ def test_a_document_naming_a_project_by_alias_is_not_listed_as_another_project(s
     assert [p["id"] for p in seeded.projects.list()["projects"]] == ["coldplate", "orion-drive"]
     assert seeded.known_projects() == {"coldplate", "orion-drive"}
     assert seeded.resolve_project("odu") == "orion-drive"
+
+
+# ------------------------------------------------------------------ labels
+def test_a_new_label_is_kept_only_when_asked_and_must_be_a_valid_id(seeded):
+    with pytest.raises(NotFound, match="unknown project"):
+        seeded.memories.create("project", "HeNe laser", "p05-interferometer")
+    record = seeded.memories.create("project", "HeNe laser", "P05-Interferometer", new_label=True)
+    assert record.project == "p05-interferometer"
+    with pytest.raises(ValidationError, match="invalid project id"):
+        seeded.state.set("not a slug", "decision", "laser", "HeNe", new_label=True)
+    assert seeded.state.set("p05-interferometer", "decision", "laser", "HeNe")["status"] == "created"
+    assert seeded.interactions.record("laser?", project="lab-7", new_label=True)["status"] == "recorded"
+
+
+def test_labels_resolve_are_listed_and_become_projects_or_aliases(seeded):
+    seeded.memories.create("project", "HeNe laser", "p05", new_label=True)
+    seeded.state.set("p05", "decision", "laser", "HeNe", new_label=True)
+    seeded.interactions.record("cold plate?", project="plate-x", new_label=True)
+    assert seeded.resolve_project("P05") == "p05"
+    assert seeded.projects.labels() == ["p05", "plate-x"]
+    assert {"p05", "plate-x"} <= {p["id"] for p in seeded.projects.list()["projects"] if not p["registered"]}
+
+    seeded.projects.register("p05", description="Interferometer")
+    assert seeded.projects.labels() == ["plate-x"]
+    assert seeded.state.get("p05")["entries"][0]["value"] == "HeNe"
+
+    adopted = seeded.projects.adopt_label("plate-x", "coldplate")
+    assert "plate-x" in adopted["aliases"] and seeded.projects.labels() == []
+    assert seeded.interactions.list(project="coldplate")["interactions"][0]["prompt"] == "cold plate?"
+    assert seeded.resolve_project("plate-x") == "coldplate"
+
+
+def test_adopting_a_label_refuses_bad_input_and_writes_nothing(seeded):
+    seeded.memories.create("project", "x", "lab-7", new_label=True)
+    before = snapshot(seeded)
+    with pytest.raises(NotFound, match="not a project label"):
+        seeded.projects.adopt_label("coldplate", "orion-drive")
+    with pytest.raises(NotFound):
+        seeded.projects.adopt_label("lab-7", "no-such-project")
+    assert snapshot(seeded) == before and seeded.projects.labels() == ["lab-7"]

@@ -170,7 +170,7 @@ def test_spec_client_speaks_the_original_contract(api, served):
     assert api.debug_context()["formatted_context"] == pack["formatted_context"]
 
     stored = api.create_memory(memory_type="preference", content="Prefers SI units in every answer")
-    assert stored["status"] == "stored" and stored["memory_type"] == "preference" and stored["id"]
+    assert stored["status"] == "ok" and stored["result"] == "stored" and stored["memory_type"] == "preference" and stored["id"]
     listed = api.memories(memory_type="preference", limit=50)
     assert stored["id"] in {m["id"] for m in listed["memories"]} and "preference" in listed["types"]
     assert api.update_memory(stored["id"], confidence=0.8) == {"status": "updated", "id": stored["id"]}
@@ -207,7 +207,7 @@ def test_original_routes_refuse_bad_input_with_a_readable_detail(api, served):
     cases = [
         ("POST", "/ingest", {"path": "no/such/folder"}, 404),
         ("POST", "/projects/proposal", {"project_id": "Bad Slug!", "aliases": [], "description": "",
-                                        "ingest_roots": []}, 200),
+                                        "ingest_roots": []}, 400),
         ("POST", "/projects/register", {"project_id": "Bad Slug!"}, 400),
         ("POST", "/projects/register", {"project_id": "coldplate"}, 400),
         ("PUT", "/projects/nope", {"description": "x"}, 404),
@@ -215,33 +215,34 @@ def test_original_routes_refuse_bad_input_with_a_readable_detail(api, served):
         ("POST", "/projects/nope/refresh", None, 404),
         ("POST", "/query", {"prompt": "   "}, 400),
         ("POST", "/query", {"prompt": "x", "top_k": 0}, 400),
-        ("POST", "/query", {"prompt": "x", "project": "nope"}, 404),
         ("POST", "/query", {"top_k": 3}, 422),
         ("POST", "/context/build", {"prompt": ""}, 400),
         ("POST", "/context/build", {"prompt": "x", "budget": -1}, 400),
-        ("POST", "/context/build", {"prompt": "x", "project": "nope"}, 404),
         ("POST", "/memory", {"memory_type": "gossip", "content": "x"}, 400),
         ("POST", "/memory", {"memory_type": "knowledge", "content": "  "}, 400),
         ("POST", "/memory", {"memory_type": "knowledge", "content": "x", "confidence": 1.5}, 400),
-        ("POST", "/memory", {"memory_type": "knowledge", "content": "x", "project": "nope"}, 404),
+        ("POST", "/memory", {"memory_type": "knowledge", "content": "x", "project": "Not A Slug"}, 400),
         ("POST", "/memory", {"memory_type": "knowledge", "content": "x", "confidence": "high"}, 422),
         ("GET", "/memory?memory_type=gossip", None, 400),
-        ("GET", "/memory?limit=0", None, 400),
+        ("GET", "/memory?limit=-1", None, 400),
+        ("GET", "/memory?limit=0&memory_type=gossip", None, 400),
+        ("GET", "/memory?project=nope&min_confidence=2", None, 400),
         ("PUT", "/memory/ffffffffffffffff", {"content": "x"}, 404),
         ("DELETE", "/memory/ffffffffffffffff", None, 404),
         ("POST", "/project/state", {"project": "coldplate", "category": "gossip", "key": "k", "value": "v"}, 400),
-        ("POST", "/project/state", {"project": "nope", "category": "status", "key": "k", "value": "v"}, 404),
+        ("POST", "/project/state", {"project": "no/slug", "category": "status", "key": "k", "value": "v"}, 400),
         ("POST", "/project/state", {"project": "coldplate", "category": "status", "key": "k", "value": "v",
                                     "confidence": -0.1}, 400),
-        ("GET", "/project/state/nope", None, 404),
+        ("GET", "/project/state/nope?category=gossip", None, 400),
         ("DELETE", "/project/state", {"project": "coldplate", "category": "status", "key": "never-set"}, 404),
         ("POST", "/interactions", {"prompt": "  "}, 400),
-        ("POST", "/interactions", {"prompt": "x", "project": "nope"}, 404),
-        ("GET", "/interactions?limit=0", None, 400),
+        ("POST", "/interactions", {"prompt": "x", "project": "Not a slug"}, 400),
+        ("GET", "/interactions?limit=-1", None, 400),
+        ("GET", "/interactions?limit=0&since=yesterday-ish", None, 400),
         ("GET", "/interactions?since=yesterday-ish", None, 400),
         ("GET", "/interactions/ffffffffffffffff", None, 404),
         ("GET", "/admin/backup/20990101T000000Z/validate", None, 404),
-        ("GET", "/admin/backup/not-a-stamp/validate", None, 400),
+        ("GET", "/admin/backup/not-a-stamp/validate", None, 404),
         ("GET", "/admin/backup/..%2F..%2Fetc/validate", None, 404),
     ]
     for method, path, body, expected in cases:
@@ -337,6 +338,19 @@ def test_with_a_token_every_route_but_health_needs_it(served):
         good = {"Authorization": f"Bearer {TOKEN}"}
         assert client.get("/stats", headers=good).status_code == 200
         assert client.get("/openapi.json", headers=good).status_code == 200
+
+
+def test_health_shows_paths_only_to_a_caller_with_the_token(served):
+    with httpx.Client(base_url=served["guarded"], timeout=30) as client:
+        anonymous = client.get("/health").json()
+        known = client.get("/health", headers={"Authorization": f"Bearer {TOKEN}"}).json()
+    assert anonymous["status"] == "ok" and anonymous["machine_paths"] == {} and "data_dir" not in anonymous
+    assert all(s["path"] == "" for s in anonymous["source_status"])
+    assert anonymous["sources_ready"] is True and anonymous["vectors_count"] == known["vectors_count"]
+    root = str(served["root"])
+    assert root not in json.dumps(anonymous)
+    assert known["machine_paths"]["db_path"].startswith(root) and known["data_dir"].startswith(root)
+    assert {s["name"]: s["path"] for s in known["source_status"]}["vault"] == str(served["vault"])
 
 
 # ------------------------------------------------------------ extensions
@@ -442,6 +456,17 @@ def test_projects_extras_state_history_and_receipts(http):
     assert http.get(f"/context/replay/{bare['id']}").status_code == 400
     assert http.post(f"/interactions/{recorded['id']}/extract").status_code == 200
     assert http.post("/interactions/extract", json={"project": "cp"}).status_code == 200
+
+
+def test_registry_import_over_http_never_reads_a_file(http, served):
+    """The body is the YAML itself: a path in it is not opened on the server."""
+    registry = served["root"] / "elsewhere.yaml"
+    registry.write_text("version: 1\nprojects:\n  - id: from-disk\n    aliases: []\n"
+                        "    description: read from the server's disk\n    ingest_roots: []\n")
+    for text in (str(registry), "~c", "~/x.yaml"):
+        answer = http.post("/projects/import", json={"yaml": text})
+        assert answer.status_code == 400 and answer.json()["detail"], (text, answer.text)
+    assert http.get("/projects/from-disk").status_code == 404
 
 
 def test_openapi_schema_describes_the_bodies(http):

@@ -72,6 +72,9 @@ def register(commands) -> None:
     cmd.add_argument("action")
     cmd.add_argument("--winner")
 
+    cmd = add("reopen", "undo a conflict's resolution (superseded losers come back)", reopen)
+    cmd.add_argument("conflict_id")
+
     cmd = add("graduate", "turn a memory into a candidate entity", graduate)
     cmd.add_argument("memory_id")
     cmd.add_argument("--type", dest="entity_type")
@@ -256,6 +259,11 @@ def list_conflicts(engine, args) -> int:
 def resolve(engine, args) -> int:
     return _emit(args, engine.graph.resolve(args.conflict_id, args.action, args.winner),
                  lambda out, c: out.print(f"conflict {c['id']}: {c['status']} ({c['resolution']})", markup=False))
+
+
+def reopen(engine, args) -> int:
+    return _emit(args, engine.graph.reopen(args.conflict_id),
+                 lambda out, c: out.print(f"conflict {c['id']}: {c['status']} again", markup=False))
 
 
 def graduate(engine, args) -> int:

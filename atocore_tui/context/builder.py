@@ -36,6 +36,34 @@ def validate_budget(value) -> int:
     return value
 
 
+def unknown_hint_warning(project) -> str:
+    return (f"unknown project {project!r}: used as a free-text hint, so no project's state, "
+            "memories or notes were preferred")
+
+
+DEBUG_TIERS = (("project_state", "project_state_chars", "has_project_state"),
+               ("identity_preference", "memory_chars", "has_memories"),
+               ("project_memories", "project_memory_chars", "has_project_memories"),
+               ("domain_knowledge", "domain_knowledge_chars", "has_domain_knowledge"),
+               ("engineering", "engineering_context_chars", "has_engineering_context"))
+
+
+def debug_fields(pack: dict) -> dict:
+    """The original service's summary of a pack (its ``/debug/context`` keys),
+    from a pack's dict form: characters and presence per section, and each
+    chunk with ``char_count`` and ``content_preview``."""
+    tiers = {t.get("key"): t for t in pack.get("tiers", [])}
+    fields: dict = {"query": pack.get("prompt", ""), "project_hint": pack.get("project_hint") or pack.get("project") or ""}
+    for key, chars, has in DEBUG_TIERS:
+        tier = tiers.get(key, {})
+        fields[chars] = int(tier.get("used", 0))
+        fields[has] = bool(tier.get("included", 0))
+    fields["duration_ms"] = int(pack.get("duration_ms") or 0)
+    fields["chunks"] = [{**c, "score": float(c.get("score", 0.0)), "char_count": len(c.get("content") or ""),
+                         "content_preview": (c.get("content") or "")[:100]} for c in pack.get("chunks", [])]
+    return fields
+
+
 class ContextBuilder:
     """``engine.context``: builds, keeps and replays context packs."""
 
@@ -47,13 +75,26 @@ class ContextBuilder:
 
     # ---------------------------------------------------------------- build
     def build(self, prompt: str, project: str | None = None, budget: int | None = None, *,
-              keep: bool = True) -> ContextPack:
-        """Build a pack; ``keep`` makes it the last pack shown for inspection."""
+              keep: bool = True, unknown_project_as_hint: bool = False) -> ContextPack:
+        """Build a pack; ``keep`` makes it the last pack shown for inspection.
+
+        ``unknown_project_as_hint``: a project name nobody uses is not refused
+        but scopes nothing (the original service's free-text hint); the pack
+        says so in ``warnings``.
+        """
         started = time.perf_counter()
         if not isinstance(prompt, str) or not prompt.strip():
             raise ValidationError("prompt must not be blank")
         budget = validate_budget(self.engine.settings.context.budget if budget is None else budget)
-        candidates, choice = gather(self.engine, prompt, self.engine.resolve_project(project), self.cache)
+        warnings: list[str] = []
+        try:
+            given = self.engine.resolve_project(project)
+        except NotFound:
+            if not unknown_project_as_hint:
+                raise
+            given = None
+            warnings.append(unknown_hint_warning(project))
+        candidates, choice = gather(self.engine, prompt, given, self.cache)
         canonical = choice.project
         receipts = self._fill(candidates, canonical, budget)
         formatted = self._trim(receipts, canonical, budget)
@@ -61,7 +102,8 @@ class ContextBuilder:
             prompt=prompt, project=canonical, budget=budget, formatted_context=formatted,
             full_prompt=fmt.full_prompt(formatted, prompt), tiers=receipts,
             duration_ms=(time.perf_counter() - started) * 1000, built_at=utc_now(),
-            project_choice=choice.to_dict())
+            project_choice=choice.to_dict(),
+            project_hint="" if project is None else str(project), warnings=warnings)
         if keep:
             self._keep(pack)
         return pack

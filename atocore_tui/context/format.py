@@ -12,9 +12,10 @@ SYSTEM_PREAMBLE = (
     "You are assisting an engineer on a long-running project. The context below was "
     "assembled by AtoCore from the user's own records, in trust order: project state "
     "(trusted facts) first, then the user's identity and preferences, project memories, "
-    "domain knowledge, the engineering graph, and retrieved notes. When sources disagree, "
-    "prefer the earlier tier. Cite notes by the file named in their [Source | Section | "
-    "Score] line. If the context does not answer the question, say so."
+    "domain knowledge, the engineering graph, and retrieved notes. Project state is the "
+    "most authoritative source: when retrieved notes or memories conflict with it, trust "
+    "the project state. Otherwise, when sources disagree, prefer the earlier tier. Cite "
+    "notes by the file named in their [Source | Section | Score] line. If the context does not answer the question, say so."
 )
 NO_CONTEXT = "[AtoCore: no relevant context was found for this prompt.]"
 SEPARATOR = "\n\n"

@@ -90,6 +90,9 @@ class ContextPack:
     built_at: str
     project_choice: dict | None = None
     """How the project was chosen: ``{project, source: given | inferred | none, reason}``."""
+    project_hint: str = ""
+    """The project name the caller gave, as given (``project`` is its canonical id)."""
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def total_chars(self) -> int:
@@ -127,6 +130,8 @@ class ContextPack:
             "chunks": self.chunks,
             "memories_used": self.memories_used,
             "tiers": [t.to_dict() for t in self.tiers],
+            "project_hint": self.project_hint,
+            "warnings": list(self.warnings),
         }
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from ..errors import NotFound, ValidationError
-from ..store.models import Conflict, ConflictMember, Entity, Relationship, utc_now
+from ..store.models import Conflict, ConflictMember, Entity, EntityAudit, Relationship, utc_now
 from . import alerts, vocab
 from .records import add_relationship, audit, entity_brief, get_entities, remove_relationship, set_fields
 
@@ -175,11 +175,10 @@ def resolve(conflict_id, action: str, winner: str | None = None, actor: str = "u
 
     ``dismiss``: not a conflict (status dismissed). ``no_action``: a real
     conflict that the user keeps as it is (status resolved). ``supersede_others``:
-    the winner stays; for duplicate requirements the other requirements become
-    superseded (with a SUPERSEDES edge from the winner); for a material or a
-    parent the other *assignments* (the USES_MATERIAL / PART_OF edges) are
-    superseded — removed, their last state kept in the audit — because the
-    losing material or parent entity may be right elsewhere.
+    the winner stays and every other member entity becomes ``superseded`` with a
+    ``winner SUPERSEDES loser`` edge (as the original service did), so losers
+    leave context packs and queries. Each change is audited with the conflict
+    id, and :func:`reopen` undoes it.
     """
     action = vocab.resolution(action)
     conflict = get_conflict(conflict_id)
@@ -197,16 +196,7 @@ def resolve(conflict_id, action: str, winner: str | None = None, actor: str = "u
 
     if action == "supersede_others":
         losers = [i for i in member_ids if i != winner_id]
-        note = {"conflict": conflict.id, "winner": winner_id}
-        if conflict.slot_kind == DUPLICATE:
-            _supersede_entities(winner_id, losers, note, actor)
-        else:
-            rel_type = "USES_MATERIAL" if conflict.slot_kind == MATERIAL else "PART_OF"
-            edges = Relationship.select().where(
-                (Relationship.source == conflict.slot_key) & (Relationship.relationship_type == rel_type)
-                & (Relationship.target.in_(losers)))
-            for edge in list(edges):
-                remove_relationship(edge, "relationship_superseded", actor, note)
+        _supersede_entities(winner_id, losers, {"conflict": conflict.id, "winner": winner_id}, actor)
         conflict.status, conflict.resolution = "resolved", f"supersede_others:{winner_id}"
     elif action == "dismiss":
         conflict.status, conflict.resolution = "dismissed", "dismiss"
@@ -221,14 +211,47 @@ def resolve(conflict_id, action: str, winner: str | None = None, actor: str = "u
 def _supersede_entities(winner_id: str, loser_ids: list[str], note: dict, actor: str) -> None:
     entities = get_entities([winner_id, *loser_ids])
     winner = entities[winner_id]
+    superseded, edges = [], []
     for loser_id in loser_ids:
         loser = entities.get(loser_id)
         if loser is None or loser.status == vocab.SUPERSEDED:
             continue
         set_fields(loser, {"status": vocab.SUPERSEDED}, "superseded", actor, note)
+        superseded.append(loser.id)
         exists = Relationship.select().where(
             (Relationship.source == winner.id) & (Relationship.target == loser.id)
             & (Relationship.relationship_type == "SUPERSEDES")).exists()
         if not exists:
-            add_relationship(winner, "SUPERSEDES", loser, actor=actor)
-    audit(winner, "conflict_won", None, note, actor)
+            edges.append(add_relationship(winner, "SUPERSEDES", loser, actor=actor).id)
+    audit(winner, CONFLICT_WON, None, {**note, "superseded": superseded, "edges": edges}, actor)
+
+
+CONFLICT_WON = "conflict_won"
+
+
+def reopen(conflict_id, actor: str = "user") -> dict:
+    """Undo a resolution (call inside a transaction): the conflict is open again;
+    after ``supersede_others`` the losers get back the status they had and the
+    SUPERSEDES edges the resolution added are removed (both audited)."""
+    conflict = get_conflict(conflict_id)
+    if conflict.status == "open":
+        raise ValidationError(f"conflict {conflict.id} is open: nothing to undo")
+    if (conflict.resolution or "").startswith("supersede_others:"):
+        winner_id = conflict.resolution.split(":", 1)[1]
+        won = (EntityAudit.select().where((EntityAudit.entity == winner_id) & (EntityAudit.action == CONFLICT_WON))
+               .order_by(EntityAudit.id.desc()))
+        record = next((a.after for a in won if (a.after or {}).get("conflict") == conflict.id), None) or {}
+        note = {"conflict": conflict.id, "undone": "supersede_others"}
+        for edge in Relationship.select().where(Relationship.id.in_(record.get("edges") or [])):
+            remove_relationship(edge, "relationship_removed", actor, note)
+        for loser_id in record.get("superseded") or []:
+            entity = Entity.get_or_none(Entity.id == loser_id)
+            if entity is None or entity.status != vocab.SUPERSEDED:
+                continue
+            last = (EntityAudit.select().where((EntityAudit.entity == loser_id) & (EntityAudit.action == "superseded"))
+                    .order_by(EntityAudit.id.desc()))
+            before = next((a.before for a in last if (a.after or {}).get("conflict") == conflict.id), None) or {}
+            set_fields(entity, {"status": before.get("status", vocab.ACTIVE)}, "unsuperseded", actor, note)
+    conflict.status, conflict.resolution, conflict.resolved_at = "open", None, None
+    conflict.save()
+    return conflict_dict(conflict)

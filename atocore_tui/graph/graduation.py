@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import re
 
+from peewee import fn
+
 from ..errors import NotFound, ValidationError
-from ..store.models import EntityAudit, Memory, MemoryAudit, utc_now
+from ..store.models import Entity, EntityAudit, Memory, MemoryAudit, utc_now
 from .records import audit
 
 ACTOR = "graduation"
@@ -132,3 +134,25 @@ def creation_note(memory: Memory) -> dict:
     """What the creation audit of a graduated entity records."""
     _check_graduatable(memory)
     return {"graduated_from": memory.id}
+
+
+def stats(project: str | None = None) -> dict:
+    """Graduation so far: memories graduated, still graduatable, entities
+    proposed from memories (and how many of those are still candidates)."""
+    memories = Memory.select(Memory.status, fn.COUNT(Memory.id)).group_by(Memory.status)
+    if project:
+        memories = memories.where(Memory.project == project)
+    by_status = dict(memories.tuples())
+    graduated = by_status.get("graduated", 0)
+    graduatable = sum(by_status.get(s, 0) for s in GRADUATABLE)
+    proposed = (EntityAudit.select(Entity.status).join(Entity)
+                .where((EntityAudit.action == "created") & (EntityAudit.actor == ACTOR)))
+    if project:
+        proposed = proposed.where(Entity.project == project)
+    statuses = [row[0] for row in proposed.tuples()]
+    pending = statuses.count("candidate")
+    considered = graduated + graduatable
+    return {"project": project, "graduated": graduated, "graduatable": graduatable,
+            "proposed": len(statuses), "pending_candidates": pending,
+            "graduation_rate": round(graduated / considered, 4) if considered else 0.0,
+            "memories_by_status": by_status}

@@ -222,6 +222,11 @@ class GraphService:
         with self.db.atomic():
             return conflicts.resolve(conflict_id, action, winner, actor)
 
+    def reopen(self, conflict_id: str, actor: str = "user") -> dict:
+        """Undo a conflict's resolution (superseded losers come back)."""
+        with self.db.atomic():
+            return conflicts.reopen(conflict_id, actor)
+
     # ----------------------------------------------------------- graduation
     def propose_graduation(self, memory_id: str) -> dict:
         return graduation.propose(memory_id)
@@ -241,6 +246,10 @@ class GraphService:
             confidence=proposal["confidence"] if confidence is None else confidence,
             source_refs=proposal["source_refs"], actor=graduation.ACTOR,
             _creation_note=graduation.creation_note(memory))
+
+    def graduation_stats(self, project: str | None = None) -> dict:
+        """How many memories became entities: counts and rate, overall or for a project."""
+        return graduation.stats(self._project_filter(project))
 
     # --------------------------------------------------------------- alerts
     def alerts(self, include_acknowledged: bool = False, limit: int = 100) -> list[dict]:

@@ -88,7 +88,8 @@ class InteractionLog:
     # -------------------------------------------------------------- record
     def record(self, prompt: str, response: str = "", response_summary: str = "", project: str = "",
                client: str = "", session_id: str = "", memories_used: Sequence[str] = (),
-               chunks_used: Sequence[str] = (), context_pack: Any = None) -> dict:
+               chunks_used: Sequence[str] = (), context_pack: Any = None, *,
+               new_label: bool = False) -> dict:
         """Store one round-trip; reinforce the memories its response used; extract candidates.
 
         Returns ``{status: "recorded", id, created_at, reinforced: [memory ids],
@@ -104,7 +105,7 @@ class InteractionLog:
         memories = _id_list("memories_used", memories_used)
         chunks = _id_list("chunks_used", chunks_used)
         _check_json("context_pack", context_pack)
-        canonical = self.engine.resolve_project(project) or ""
+        canonical = self.engine.resolve_project(project, new_label=new_label) or ""
 
         with self.engine.db.atomic():
             row = Interaction.create(prompt=prompt, project=canonical, memories_used=memories,
@@ -124,10 +125,12 @@ class InteractionLog:
 
     # ---------------------------------------------------------------- read
     def list(self, project: str | None = None, session_id: str | None = None, client: str | None = None,
-             since: str | None = None, limit: int | None = DEFAULT_LIMIT) -> dict:
+             since: str | None = None, limit: int | None = DEFAULT_LIMIT, *, full: bool = False) -> dict:
         """Newest first (equal times: the later record first); ``since`` inclusive.
 
         ``limit`` above the hard cap of 500 is capped; below 1 is an error.
+        ``full``: each summary has the whole prompt, the ``memories_used`` and
+        ``chunks_used`` lists and ``response_chars`` (the original service's list).
         """
         limit = _limit(limit)
         since_at = normalise_since(since)
@@ -138,6 +141,9 @@ class InteractionLog:
             Interaction.session_id, Interaction.created_at,
             fn.COALESCE(fn.json_array_length(Interaction.memories_used), 0).alias("memories_count"),
             fn.COALESCE(fn.json_array_length(Interaction.chunks_used), 0).alias("chunks_count"))
+        if full:
+            query = query.select_extend(Interaction.prompt, Interaction.memories_used, Interaction.chunks_used,
+                                        fn.length(Interaction.response).coerce(False).alias("response_chars"))
         if canonical:
             query = query.where(Interaction.project == canonical)
         for column, value in ((Interaction.session_id, session_id), (Interaction.client, client)):
@@ -146,7 +152,7 @@ class InteractionLog:
         if since_at:
             query = query.where(Interaction.created_at >= since_at)
         query = query.order_by(Interaction.created_at.desc(), SQL("rowid").desc()).limit(limit)
-        summaries = [_summary(row) for row in query.dicts()]
+        summaries = [_summary(row, full) for row in query.dicts()]
         return {"count": len(summaries), "interactions": summaries}
 
     def get(self, interaction_id: str) -> dict:
@@ -215,11 +221,28 @@ def _limit(limit: Any) -> int:
     return min(limit, MAX_LIMIT)
 
 
-def _summary(row: dict) -> dict:
+def _summary(row: dict, full: bool = False) -> dict:
     preview = row["preview"] or ""
     if len(preview) > PROMPT_PREVIEW_CHARS:
         preview = preview[:PROMPT_PREVIEW_CHARS - 1].rstrip() + "…"
+    if full:
+        return {"id": row["id"], "prompt": row["prompt"], "response_summary": row["response_summary"],
+                "response_chars": row["response_chars"] or 0, "project": row["project"],
+                "client": row["client"], "session_id": row["session_id"],
+                "memories_used": _as_ids(row["memories_used"]), "chunks_used": _as_ids(row["chunks_used"]),
+                "created_at": row["created_at"], "memories_used_count": row["memories_count"],
+                "chunks_used_count": row["chunks_count"]}
     return {"id": row["id"], "prompt": preview, "response_summary": row["response_summary"],
             "project": row["project"], "client": row["client"], "session_id": row["session_id"],
             "created_at": row["created_at"], "memories_used_count": row["memories_count"],
             "chunks_used_count": row["chunks_count"]}
+
+
+def _as_ids(value: Any) -> list[str]:
+    """A stored id list as a list (JSONField gives it decoded; be tolerant of old rows)."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return []
+    return list(value) if isinstance(value, list) else []

@@ -265,22 +265,23 @@ class MemoryService:
         query = MemoryAudit.select().where(MemoryAudit.memory == row.id).order_by(MemoryAudit.id)
         return [AuditEntry.from_row(entry) for entry in query]
 
-    def project_id(self, name: Any) -> str:
-        """Alias or id -> canonical project id; blank -> ``""`` (cross-project)."""
+    def project_id(self, name: Any, new_label: bool = False) -> str:
+        """Alias or id -> canonical project id; blank -> ``""`` (cross-project).
+        ``new_label`` keeps an unknown name as a label (see Engine.resolve_project)."""
         if name is not None and not isinstance(name, str):
             raise ValidationError(f"project must be text, got {name!r}")
-        return self.engine.resolve_project(name) or ""
+        return self.engine.resolve_project(name, new_label=new_label) or ""
 
     # ------------------------------------------------------------- writing
     def create(self, memory_type: str, content: str, project: str = "", confidence: float = 1.0,
                status: str = "active", source_interaction: str | None = None,
-               actor: str = "user") -> MemoryRecord:
+               actor: str = "user", new_label: bool = False) -> MemoryRecord:
         values = {
             "memory_type": validate_memory_type(memory_type),
             "content": validate_content(content),
             "confidence": validate_confidence(confidence),
             "status": _new_status(status),
-            "project": self.project_id(project),
+            "project": self.project_id(project, new_label),
             "source_interaction": _interaction_id(source_interaction),
         }
         actor = validate_actor(actor)

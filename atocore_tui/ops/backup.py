@@ -208,7 +208,7 @@ class Backups:
             checks.append(Check("database", False, f"{DB_FILENAME} is missing"))
         if meta is not None and meta.get("include_index"):
             checks.append(_check_index(folder / INDEX_FOLDER))
-        return {"stamp": stamp, "valid": all(c.ok for c in checks),
+        return {"stamp": stamp, "exists": True, "valid": all(c.ok for c in checks),
                 "checks": [asdict(c) for c in checks]}
 
     # ---------------------------------------------------------------- restore

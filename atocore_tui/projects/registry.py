@@ -25,6 +25,11 @@ from peewee import fn
 
 from ..errors import NotFound, ValidationError
 from ..store import Alert, Chunk, Document, Project, ProjectAlias, utc_now
+from ..store.models import Conflict, Entity, Interaction, Memory, ProjectState
+
+LABELLED = (Memory, ProjectState, Interaction, Entity)
+"""Rows that carry a project name: a name only they use is a *label* (a
+client of the original service wrote it), known but unregistered."""
 
 REGISTRY_FILENAME = "projects.yaml"
 BUNDLED_REGISTRY = Path(".atocore") / "projects.yaml"
@@ -113,6 +118,9 @@ class ProjectRegistry:
                       or Document.select(Document.project).where(fn.LOWER(Document.project) == wanted).first())
         if documented is not None:
             return documented.project
+        for model in LABELLED:
+            if model.select().where(model.project == wanted).exists():
+                return wanted
         raise NotFound(f"unknown project: {name}")
 
     def known(self) -> set[str]:
@@ -151,7 +159,8 @@ class ProjectRegistry:
         counts = self._counts()
         rows = {p.id: p for p in Project.select()}
         projects = [self._entry(reg, rows[pid], counts) for pid, reg in sorted(registrations.items())]
-        projects += [self._entry(Registration(pid), None, counts)
+        labels = set(self.labels())
+        projects += [self._entry(Registration(pid), None, counts, label=pid in labels)
                      for pid in sorted(self._unregistered(registrations))]
         return {"projects": projects, "registry_path": str(self.registry_path)}
 
@@ -160,7 +169,7 @@ class ProjectRegistry:
         reg = self._load().get(pid)
         counts = self._counts(pid)
         if reg is None:
-            return self._entry(Registration(pid), None, counts)
+            return self._entry(Registration(pid), None, counts, label=pid in self.labels())
         return self._entry(reg, Project.get_by_id(pid), counts)
 
     # ------------------------------------------------------------- writing
@@ -240,14 +249,17 @@ class ProjectRegistry:
         _write_text(Path(path).expanduser() if path else self.registry_path, text)
         return text
 
-    def import_yaml(self, text_or_path: str | Path) -> dict:
+    def import_yaml(self, text_or_path: str | Path, *, text_only: bool = False) -> dict:
         """Register or update every project of a YAML registry, all or nothing.
 
         The file's projects are checked against each other and against the
         registered projects they do not replace; nothing is written unless all
         of them are valid. Projects not in the file are left as they are.
+        ``text_only``: a string is always the YAML itself, never a file to read
+        (the HTTP face: a caller must not make the server read its files).
         """
-        text, origin = _read_yaml_input(text_or_path)
+        text, origin = ((str(text_or_path), "registry YAML") if text_only
+                        else _read_yaml_input(text_or_path))
         entries = _parse_registry_yaml(text, origin)
         current = self._load()
         incoming: list[Registration] = []
@@ -316,7 +328,34 @@ class ProjectRegistry:
 
     @staticmethod
     def _documented() -> set[str]:
-        return {row[0] for row in Document.select(Document.project).distinct().tuples() if row[0]}
+        """Project names that documents use, and labels that only other rows use."""
+        names = _distinct_projects(Document)
+        for model in LABELLED:
+            names |= _distinct_projects(model)
+        return names
+
+    def labels(self) -> list[str]:
+        """Names that memories, state, interactions or entities carry but that no
+        document, registered id or alias uses (clients of the original write them)."""
+        taken = {name for reg in self._load().values() for name in reg.names()}
+        documented = {name.lower() for name in _distinct_projects(Document)}
+        found: set[str] = set()
+        for model in LABELLED:
+            found |= _distinct_projects(model)
+        return sorted(n for n in found if n.lower() not in taken and n.lower() not in documented)
+
+    def adopt_label(self, label: Any, project: Any) -> dict:
+        """Make a label an alias of a registered project: every row carrying the
+        label moves to the project, then the label is added to its aliases."""
+        wanted = _name(label)
+        if wanted not in self.labels():
+            raise NotFound(f"{label!r} is not a project label (labels: {', '.join(self.labels()) or 'none'})")
+        pid = self._registered(project)
+        reg = self._load()[pid]
+        with self.engine.db.atomic():
+            for model in (*LABELLED, Conflict):
+                model.update(project=pid).where(model.project == wanted).execute()
+            return self.update(pid, aliases=[*reg.aliases, wanted])
 
     def _unregistered(self, registrations: dict[str, Registration]) -> set[str]:
         """Projects named by documents that are no registered id or alias (in any case)."""
@@ -335,13 +374,15 @@ class ProjectRegistry:
         chunk_counts = dict(chunks.tuples())
         return {pid: (n, chunk_counts.get(pid, 0)) for pid, n in docs.tuples()}
 
-    def _entry(self, reg: Registration, row: Project | None, counts: dict) -> dict:
+    def _entry(self, reg: Registration, row: Project | None, counts: dict, label: bool = False) -> dict:
+        """``label``: an unregistered name that only memories, state, interactions
+        or entities carry (see :meth:`labels`)."""
         documents, chunks = counts.get(reg.project_id, (0, 0))
         roots = []
         for root in reg.ingest_roots:
             path, reason = self._root_folder(root)
             roots.append({**root, "path": str(path) if path else None, "exists": not reason})
-        return {"id": reg.project_id, "registered": row is not None, "aliases": reg.aliases,
+        return {"id": reg.project_id, "registered": row is not None, "label": label, "aliases": reg.aliases,
                 "description": reg.description, "ingest_roots": roots,
                 "documents": documents, "chunks": chunks,
                 "last_refreshed_at": row.last_refreshed_at if row else None,
@@ -390,6 +431,17 @@ class ProjectRegistry:
 
 
 # ------------------------------------------------------------------ helpers
+def _distinct_projects(model) -> set[str]:
+    """The non-blank values of ``model.project``, by a skip scan of its index
+    (one index probe per distinct value, so 100k rows cost what 20 do)."""
+    table = model._meta.table_name
+    cursor = model._meta.database.execute_sql(
+        f'WITH RECURSIVE p(v) AS (SELECT MIN("project") FROM "{table}" WHERE "project" > \'\' '
+        f'UNION ALL SELECT (SELECT MIN("project") FROM "{table}" WHERE "project" > p.v) FROM p '
+        f'WHERE p.v IS NOT NULL) SELECT v FROM p WHERE v IS NOT NULL')
+    return {row[0] for row in cursor.fetchall()}
+
+
 def _problem(field_name: str, message: str) -> Problem:
     return {"field": field_name, "message": message}
 
@@ -551,9 +603,12 @@ def _write_text(path: Path, text: str) -> None:
 
 def _read_yaml_input(text_or_path: str | Path) -> tuple[str, str]:
     """A Path, or a one-line string naming a file, is read; any other string is the YAML itself."""
-    as_path = isinstance(text_or_path, Path) or (
-        isinstance(text_or_path, str) and "\n" not in text_or_path
-        and (Path(text_or_path).expanduser().is_file() or text_or_path.strip().endswith((".yaml", ".yml"))))
+    try:
+        as_path = isinstance(text_or_path, Path) or (
+            isinstance(text_or_path, str) and "\n" not in text_or_path
+            and (Path(text_or_path).expanduser().is_file() or text_or_path.strip().endswith((".yaml", ".yml"))))
+    except (OSError, RuntimeError, ValueError):  # no home directory for "~", a NUL, a name too long
+        as_path = False
     if not as_path:
         return str(text_or_path), "registry YAML"
     path = Path(text_or_path).expanduser()

@@ -33,9 +33,10 @@ class ProjectStateService:
         self.engine = engine
 
     def set(self, project: Any, category: Any, key: Any, value: Any, source: Any = "",
-            confidence: Any = 1.0) -> dict:
-        """Set one fact; an active entry with the same key is superseded in the same transaction."""
-        pid = self._project(project)
+            confidence: Any = 1.0, *, new_label: bool = False) -> dict:
+        """Set one fact; an active entry with the same key is superseded in the same transaction.
+        ``new_label`` keeps an unknown project name as a label (see Engine.resolve_project)."""
+        pid = self._project(project, new_label)
         category = check_category(category)
         key = _text(key, "key")
         if len(key) > MAX_KEY_CHARS:
@@ -97,11 +98,12 @@ class ProjectStateService:
         return {"status": "invalidated", "id": current.id, "project": pid, "category": category, "key": current.key}
 
     # ------------------------------------------------------------ internals
-    def _project(self, project: Any) -> str:
-        """Through the registry's aliases; the project must be registered or named by documents."""
+    def _project(self, project: Any, new_label: bool = False) -> str:
+        """Through the registry's aliases; the project must be registered or named by
+        documents or other rows (unless ``new_label``)."""
         if project is None or not str(project).strip():
             raise ValidationError("project must not be blank")
-        return self.engine.resolve_project(project)
+        return self.engine.resolve_project(project, new_label=new_label)
 
     @staticmethod
     def _active(pid: str, category: str, key: str) -> ProjectState | None:

@@ -37,6 +37,7 @@ def create_app(engine, *, token: str | None = None, max_body_bytes: int = MAX_BO
                     "Compatible with the original AtoCore service; plus the review queue, "
                     "the engineering graph, alerts and context receipts.")
     api.state.engine = engine
+    api.state.token = token
     errors.install(api)
     for module in (routes_core, routes_projects, routes_memory, routes_interactions, routes_admin):
         api.include_router(module.router)

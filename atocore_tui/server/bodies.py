@@ -158,6 +158,11 @@ class RelationshipBody(Body):
 class ResolveBody(Body):
     action: str = Field(description="dismiss, supersede_others or no_action")
     winner: str | None = Field(None, description="the entity that stays (supersede_others)")
+    winner_id: str | None = Field(None, description="the same as winner (either name is accepted)")
+
+    @property
+    def chosen(self) -> str | None:
+        return self.winner if self.winner is not None else self.winner_id
 
 
 class GraduateBody(Body):
@@ -170,5 +175,10 @@ class GraduateBody(Body):
 
 # ---------------------------------------------------------------- admin
 class BackupBody(Body):
-    include_index: bool = False
+    include_index: bool = Field(False, description="also copy the vector index")
+    include_chroma: bool = Field(False, description="the original service's name for include_index")
     label: str | None = None
+
+
+class LabelAliasBody(Body):
+    project: str = Field(description="the registered project (id or alias) the label becomes an alias of")

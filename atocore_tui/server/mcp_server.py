@@ -244,7 +244,24 @@ def build_server(engine) -> MCPServer:
         and source notes/memories that support it (inbound provenance)."""
         return _call(lambda: engine.graph.evidence(entity_id(engine, entity, project), depth))
 
+    # The original AtoCore's names for the engineering tools: the same tools again.
+    for original_name, tool in ORIGINAL_NAMES.items():
+        fn = locals()[tool]
+        mcp.add_tool(fn, name=original_name,
+                     description=f"{fn.__doc__} (The original AtoCore's name for `{tool}`.)")
     return mcp
+
+
+ORIGINAL_NAMES = {
+    "atocore_engineering_map": "graph_map",
+    "atocore_engineering_gaps": "graph_gaps",
+    "atocore_engineering_requirements_for_component": "graph_requirements",
+    "atocore_engineering_decisions": "graph_decisions",
+    "atocore_engineering_changes": "graph_changes",
+    "atocore_engineering_impact": "graph_impact",
+    "atocore_engineering_evidence": "graph_evidence",
+}
+"""Original tool name -> ours (same parameters)."""
 
 
 def run_stdio(engine) -> int:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pathlib import PurePath
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from .. import __version__
-from ..errors import ValidationError
+from ..errors import NotFound, ValidationError
 from ..store import MODELS
+from . import original
 from .bodies import ContextBody, IngestBody, QueryBody
 from .deps import EngineDep
 
@@ -47,15 +48,21 @@ def ingest_sources(engine: EngineDep, purge_deleted: bool = False) -> dict:
 # ------------------------------------------------------------- retrieval
 @router.post("/query", tags=["retrieval"])
 def query(body: QueryBody, engine: EngineDep) -> dict:
-    hits = engine.query(body.prompt, body.top_k, project=body.project, tags=body.filter_tags,
+    """Hybrid search. An unknown ``project`` boosts nothing (see ``warnings``)."""
+    canonical, warnings = original.read_project(engine, body.project)
+    if warnings and body.only_project:
+        return {"results": [], "warnings": warnings}
+    hits = engine.query(body.prompt, body.top_k, project=canonical, tags=body.filter_tags,
                         only_project=body.only_project)
-    return {"results": [h.to_dict() for h in hits]}
+    return {"results": [h.to_dict() for h in hits], "warnings": warnings}
 
 
 @router.post("/context/build", tags=["context"])
 def context_build(body: ContextBody, engine: EngineDep) -> dict:
-    """The context pack for a prompt; ``tiers`` is the per-tier receipt."""
-    return engine.context.build(body.prompt, body.project, body.budget).to_dict()
+    """The context pack for a prompt; ``tiers`` is the per-tier receipt. An
+    unknown ``project`` is a free-text hint that scopes nothing (see ``warnings``)."""
+    pack = engine.context.build(body.prompt, body.project, body.budget, unknown_project_as_hint=True)
+    return original.pack(pack.to_dict())
 
 
 @router.get("/context/replay/{interaction_id}", tags=["context"])
@@ -70,24 +77,47 @@ router.post("/context/replay/{interaction_id}", tags=["context"],
 
 @router.get("/debug/context", tags=["context"])
 def debug_context(engine: EngineDep) -> dict:
-    """The last pack built by any process on this data dir; 404 before the first."""
-    return engine.context.last_pack()
+    """The last pack built by any process on this data dir; ``{"message": …}`` before the first."""
+    try:
+        return original.pack(engine.context.last_pack())
+    except NotFound:
+        return original.no_pack()
 
 
 # ---------------------------------------------------------------- status
 @router.get("/health", tags=["status"])
-def health(engine: EngineDep) -> dict:
+def health(engine: EngineDep, request: Request) -> dict:
+    """Liveness and readiness. Open without the token; with a token configured,
+    paths are shown only to a caller that sends it."""
     status = engine.status()
-    return {"status": "ok", "version": __version__, "data_dir": status["data_dir"],
-            "documents": status["documents"], "chunks": status["chunks"],
-            "vectors": status["index"]["vectors"], "index_current": status["index"]["current"],
-            "ingesting": status["ingesting"]}
+    show_paths = original.authenticated(request, request.app.state.token)
+    sources = original.source_status(engine, show_paths=show_paths)
+    answer = {
+        "status": "ok",
+        "version": __version__,
+        "vectors_count": status["index"]["vectors"],
+        "env": original.env_name(),
+        "machine_paths": original.machine_paths(engine, status) if show_paths else {},
+        "sources_ready": original.sources_ready(sources),
+        "source_status": sources,
+        "documents": status["documents"],
+        "chunks": status["chunks"],
+        "vectors": status["index"]["vectors"],
+        "index_current": status["index"]["current"],
+        "ingesting": status["ingesting"],
+    }
+    if show_paths:
+        answer["data_dir"] = status["data_dir"]
+    return answer
 
 
 @router.get("/sources", tags=["status"])
 def sources(engine: EngineDep) -> dict:
     status = engine.status()
-    return {"sources": [{"name": name, **info} for name, info in status["sources"].items()],
+    listed = original.source_status(engine)
+    return {"sources": listed,
+            "vault_enabled": next(s["enabled"] for s in listed if s["name"] == "vault"),
+            "drive_enabled": next(s["enabled"] for s in listed if s["name"] == "drive"),
             "data_dir": status["data_dir"], "config": status["config"]}
 
 

@@ -124,7 +124,14 @@ def conflict(conflict_id: str, engine: EngineDep) -> dict:
 
 @router.post("/conflicts/{conflict_id}/resolve")
 def resolve(conflict_id: str, body: ResolveBody, engine: EngineDep) -> dict:
-    return engine.graph.resolve(conflict_id, body.action, body.winner)
+    """supersede_others marks the other members superseded (undo with ``/reopen``)."""
+    return engine.graph.resolve(conflict_id, body.action, body.chosen)
+
+
+@router.post("/conflicts/{conflict_id}/reopen")
+def reopen(conflict_id: str, engine: EngineDep) -> dict:
+    """Undo a resolution: the conflict is open again and superseded losers come back."""
+    return engine.graph.reopen(conflict_id)
 
 
 # ----------------------------------------------------------- graduation

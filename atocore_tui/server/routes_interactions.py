@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from . import original
 from .bodies import ExtractBody, InteractionBody
 from .deps import EngineDep
 
@@ -12,18 +13,24 @@ router = APIRouter()
 
 @router.post("/interactions", tags=["interactions"])
 def record(body: InteractionBody, engine: EngineDep) -> dict:
-    """Record one LLM round-trip; memories its response used are reinforced."""
+    """Record one LLM round-trip; memories its response used are reinforced. A
+    ``project`` nobody uses yet is kept as a label (it must be a valid project id)."""
     return engine.interactions.record(
         body.prompt, body.response or "", body.response_summary or "", body.project or "",
         body.client or "", body.session_id or "", body.memories_used or [], body.chunks_used or [],
-        body.context_pack)
+        body.context_pack, new_label=True)
 
 
 @router.get("/interactions", tags=["interactions"])
 def list_(engine: EngineDep, project: str | None = None, session_id: str | None = None,
           client: str | None = None, since: str | None = None, limit: int = 50) -> dict:
-    """Newest first; ``since`` inclusive; ``limit`` capped at 500."""
-    return engine.interactions.list(project, session_id, client, since, limit)
+    """Newest first; ``since`` inclusive; ``limit`` capped at 500 (0: none). Each
+    summary has the whole prompt, the ids used and ``response_chars``."""
+    unknown = original.unknown_read(engine, project)
+    if limit == 0 or unknown is not None:
+        engine.interactions.list(None, session_id, client, since, 1)  # still refuse a bad ``since``
+        return {"count": 0, "interactions": [], **({"warnings": unknown} if unknown else {})}
+    return engine.interactions.list(project, session_id, client, since, limit, full=True)
 
 
 @router.post("/interactions/extract", tags=["interactions"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from ..memory.service import invalidated_answer, list_answer, stored_answer, updated_answer
+from . import original
 from .bodies import (MemoryCreateBody, MemorySupersedeBody, MemoryUpdateBody, ReviewEditBody,
                      ReviewMergeBody, ReviewSupersedeBody)
 from .deps import EngineDep
@@ -15,18 +16,26 @@ router = APIRouter()
 # --------------------------------------------------------------- memory
 @router.post("/memory", tags=["memory"])
 def create(body: MemoryCreateBody, engine: EngineDep) -> dict:
+    """``{"status": "ok", id, memory_type, result: "stored"}``. A ``project`` nobody
+    uses yet is kept as a label (it must be a valid project id)."""
     record = engine.memories.create(body.memory_type, body.content, body.project, body.confidence,
-                                    status=body.status)
-    return stored_answer(record)
+                                    status=body.status, new_label=True)
+    return original.ok(stored_answer(record), "stored")
 
 
 @router.get("/memory", tags=["memory"])
 def list_(engine: EngineDep, memory_type: str | None = None, project: str | None = None,
           active_only: bool = True, min_confidence: float = 0.0, limit: int = 50,
           status: str | None = None) -> dict:
-    """``project`` omitted: every project; ``project=`` (empty): cross-project memories only."""
-    return list_answer(engine.memories.list(memory_type or None, project, active_only, min_confidence,
-                                            limit, status=status or None))
+    """``project`` omitted: every project; ``project=`` (empty): cross-project memories only;
+    a project nobody uses: nothing (see ``warnings``); ``limit=0``: nothing."""
+    unknown = original.unknown_read(engine, project)
+    # The other filters are checked all the same (a bad one is a 400).
+    records = engine.memories.list(memory_type or None, None if unknown else project, active_only,
+                                   min_confidence, 1 if limit == 0 else limit, status=status or None)
+    if unknown is not None:
+        return {**list_answer([]), "warnings": unknown}
+    return list_answer([] if limit == 0 else records)
 
 
 @router.get("/memory/{memory_id}", tags=["memory"])

@@ -2,7 +2,7 @@ import threading
 
 from textual.widgets import DataTable, OptionList, TabbedContent, Tree
 
-from atocore_tui.store.models import Alert, Conflict, Entity, Relationship
+from atocore_tui.store.models import Alert, Conflict, Entity
 from atocore_tui.tui.screens.graph import LOADING, GraphScreen
 from atocore_tui.tui.screens.graph_resolve import ResolveDialog
 
@@ -74,9 +74,8 @@ async def test_resolve_a_conflict_keeping_a_winner(app, tui_engine):
         assert row.status == "resolved" and row.resolution == f"supersede_others:{winner}"
         alert = Alert.get(Alert.source == f"conflict:{conflict['id']}")
         assert alert.acknowledged
-        materials = {r.target_id for r in Relationship.select().where(
-            (Relationship.source == "odu-housing") & (Relationship.relationship_type == "USES_MATERIAL"))}
-        assert winner in materials and loser not in materials
+        statuses = {e.id: e.status for e in Entity.select().where(Entity.id.in_([winner, loser]))}
+        assert statuses == {winner: "active", loser: "superseded"}  # as the original's supersede_others
         assert "No open conflicts." in str(options.get_option_at_index(0).prompt)
 
 

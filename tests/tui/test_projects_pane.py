@@ -199,3 +199,51 @@ async def test_export_and_import_the_registry(app, tui_engine, tmp_path):
         assert app.screen is screen
         assert Project.get_by_id("lab-notes").description == "Lab notebook"
         assert "lab-notes" in table_ids(screen)
+
+
+async def test_labels_are_listed_and_adopted_in_one_action(app, tui_engine):
+    """Project names written by clients of the original (labels) show in the
+    table; ``a`` registers one or makes it an alias of a registered project."""
+    from textual.widgets import Select
+
+    from atocore_tui.store.models import Memory
+    from atocore_tui.tui.screens.projects_labels import LabelDialog
+
+    tui_engine.memories.create("project", "The p05 interferometer uses a HeNe laser", "p05", new_label=True)
+    tui_engine.interactions.record("cold plate inlet?", project="plate-x", new_label=True)
+    async with app.run_test(size=(120, 36), notifications=True) as pilot:
+        screen = await open_projects(pilot)
+        assert {"p05", "plate-x"} <= set(table_ids(screen))
+        table = screen.query_one("#projects", DataTable)
+        table.move_cursor(row=table_ids(screen).index("coldplate"))
+        await pilot.pause()
+        await pilot.press("a")  # a registered project is no label: nothing opens
+        await pilot.pause()
+        assert app.screen is screen
+
+        table.move_cursor(row=table_ids(screen).index("p05"))
+        await pilot.pause()
+        assert "project label" in str(screen.query_one("#detail", Static).render())
+        await pilot.press("a")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, LabelDialog)
+        assert dialog.query_one("#alias", Button).disabled  # no target chosen yet
+        await pilot.click("#register")
+        await settle(pilot)
+        assert app.screen is screen and Project.get_by_id("p05")
+        assert tui_engine.projects.labels() == ["plate-x"]
+
+        table.move_cursor(row=table_ids(screen).index("plate-x"))
+        await pilot.pause()
+        await pilot.press("a")
+        await settle(pilot)
+        dialog = app.screen
+        dialog.query_one("#label-target", Select).value = "coldplate"
+        await pilot.pause()
+        await pilot.click("#alias")
+        await settle(pilot)
+        assert app.screen is screen
+        assert ProjectAlias.get_by_id("plate-x").project_id == "coldplate"
+        assert "plate-x" not in table_ids(screen) and tui_engine.projects.labels() == []
+        assert Memory.select().where(Memory.project == "p05").count() == 1

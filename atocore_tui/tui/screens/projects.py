@@ -23,6 +23,7 @@ from textual.widgets import DataTable, Label, ProgressBar, Static
 from .base import PaneScreen
 from .projects_dialogs import ConfirmDialog, ImportDialog
 from .projects_form import ProjectForm
+from .projects_labels import LabelDialog
 
 WIDE = 140
 """From this width the detail sits beside the table instead of under it."""
@@ -47,6 +48,8 @@ class ProjectsScreen(PaneScreen):
                 tooltip="Write the registry to its YAML file in the data dir"),
         Binding("I", "import_registry", "Import", id="projects.import",
                 tooltip="Register or update projects from a registry YAML file"),
+        Binding("a", "adopt_label", "Adopt label", id="projects.adopt_label",
+                tooltip="Register the selected project label, or make it an alias of a project"),
     ]
 
     projects: reactive[list[dict]] = reactive(list, always_update=True)
@@ -141,7 +144,23 @@ class ProjectsScreen(PaneScreen):
             if self.busy and action != "edit":
                 return None  # shown dimmed: a refresh is running
             return True if self.selected and self.selected["registered"] else None
+        if action == "adopt_label":  # shown only on a label
+            return bool(self.selected and self.selected.get("label"))
         return True
+
+    def action_adopt_label(self) -> None:
+        if not (self.selected and self.selected.get("label")):
+            return
+        registered = [p["id"] for p in self.projects if p["registered"]]
+        self.app.push_screen(LabelDialog(self.selected["id"], registered), self._after_label)
+
+    def _after_label(self, result: dict | None) -> None:
+        if result:
+            text = (f"Registered {result['label']} as a project." if result["action"] == "registered"
+                    else f"{result['label']} is now an alias of {result['project']}.")
+            self.notify(text, title="Projects")
+            self._wanted = result["project"]
+            self.load_projects()
 
     def action_register(self) -> None:
         self.app.push_screen(ProjectForm(), self._after_form)
@@ -280,6 +299,11 @@ def _detail(project: dict | None) -> Content:
         parts.append(project["description"] + "\n")
     parts.append("\n")
     counts = f"{project['documents']} documents · {project['chunks']} chunks\n"
+    if project.get("label"):
+        parts += [("A project label: clients of the original AtoCore wrote this name on memories, "
+                   "project state or interactions; no note names it.\n"
+                   "Press a to register it as a project or make it an alias of one.\n", "$warning")]
+        return Content.assemble(*parts)
     if not project["registered"]:
         parts += [("Not registered: documents name this project in their front matter.\n"
                    "Press n to register it with its aliases and ingest roots.\n", "$warning"), "\n", counts]
