@@ -71,9 +71,14 @@ class RetrievalSettings:
     semantic_threads: int = 1
     """Threads of the semantic pass; 1 leaves the other cores to the user."""
     semantic_background: bool = True
-    """After a CLI ingest, run the semantic pass in a detached low-priority process."""
+    """Start the semantic pass by itself: in a detached low-priority process after
+    a CLI ingest, in a background thread of the workstation and the server (at
+    start and after each ingestion). Off: only ``atocore-tui index semantic``."""
     lexical_weight: float = 0.4
     """Share of BM25 in the fused score; the vector side has the rest."""
+    adaptive_power: float = 0.0
+    """Scale each side's share per query by how far its best answer stands out
+    (its top z-score to this power); 0 keeps the shares fixed."""
     norm_depth: int = 200
     """How many of each side's best answers standardise its scores."""
     project_boost: float = 0.5
@@ -347,6 +352,8 @@ def _validate(settings: Settings) -> None:
         bad("retrieval.duplicate_similarity must lie in (0, 1]")
     if not 0 <= settings.retrieval.lexical_weight <= 1:
         bad("retrieval.lexical_weight must lie in [0, 1]")
+    if not 0 <= settings.retrieval.adaptive_power <= 4:
+        bad("retrieval.adaptive_power must lie in [0, 4]")
     if settings.extraction.timeout <= 0:
         bad("extraction.timeout must be positive")
     if settings.ingest.lock_timeout < 0:

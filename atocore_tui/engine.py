@@ -229,8 +229,9 @@ class Engine:
         return self.semantic.run(progress, cancelled)
 
     def start_semantic_pass(self, on_error: Callable[[str], None] | None = None) -> bool:
-        """The same in a low-priority background thread (workstation, server)."""
-        if not self.settings.retrieval.semantic:
+        """The same in a low-priority background thread (workstation, server),
+        when ``retrieval.semantic_background`` allows it; True if started."""
+        if not (self.settings.retrieval.semantic and self.settings.retrieval.semantic_background):
             return False
         return self.semantic.start(on_error)
 

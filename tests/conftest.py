@@ -47,7 +47,8 @@ def no_network():
 
 
 def make_settings(data_dir: Path, vault: Path | None, **overrides):
-    values = {"data_dir": data_dir, "sources.vault": vault}
+    # no background semantic passes unless a test asks (they would compete for the CPU)
+    values = {"data_dir": data_dir, "sources.vault": vault, "retrieval.semantic_background": False}
     values.update(overrides)
     return load_settings(env={}, overrides=values)
 

@@ -104,8 +104,9 @@ def test_ingestion_is_never_blocked_by_a_pass(engine, vault):
 
 def test_a_background_pass_runs_beside_ingestion(engine, vault):
     engine.ingest()
-    assert engine.start_semantic_pass()
-    assert not engine.start_semantic_pass()  # one at a time
+    assert not engine.start_semantic_pass()  # semantic_background is off in tests
+    assert engine.semantic.start()
+    assert not engine.semantic.start()  # one at a time
     write(vault / "knowledge" / "late.md", "# Late note\n\nWritten while the pass was running.\n")
     engine.ingest()
     engine.semantic.wait(120)
@@ -245,3 +246,20 @@ def test_a_query_during_a_pass_is_answered(hand_made):
     started.wait(60)
     assert hand_made.query("pump seal material", 3)
     runner.join(120)
+
+
+def test_the_server_reports_semantic_progress_and_starts_a_pass_after_ingesting(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from atocore_tui.server.app import create_app
+
+    vault = tmp_path / "v"
+    write(vault / "a.md", "# Pump seal\n\nThe pump seal is FKM.\n")
+    engine = Engine(make_settings(tmp_path / "data", vault, **{"retrieval.semantic_background": True}))
+    client = TestClient(create_app(engine).api)
+    assert client.get("/health").json()["semantic"]["covered"] == 0
+    assert client.post("/ingest/sources").status_code == 200
+    engine.semantic.wait(120)
+    semantic = client.get("/health").json()["semantic"]
+    assert semantic == {**semantic, "covered": 1, "total": 1, "complete": True, "running": False}
+    engine.close()

@@ -220,26 +220,36 @@ class Retriever:
         return [(key, sim) for key, sim in found if key in allowed][:limit]
 
     def _fuse(self, signals: list[_Signal], keys: list[int], rows: dict) -> dict[int, float]:
-        """One score per candidate: a weighted sum of the signals' z-scores.
+        """One score per candidate: a weighted sum of the sides' z-scores.
 
-        Each signal's scores are standardised against its own best
+        Each side's scores are standardised against its own best
         ``norm_depth`` answers, so a score says how far a chunk stands above
-        what that signal finds for this query — comparable across signals
-        without calibration, and a signal that separates its best answers
-        sharply counts for more on that query. The lexical side weighs
-        ``lexical_weight``; the vector side the rest, taken from the semantic
-        model where its vector covers the chunk's current text and from the
-        static model elsewhere (before the background pass reached it).
+        what that side finds for this query: comparable across sides without
+        calibration. The lexical side weighs ``lexical_weight`` and the vector
+        side the rest, each then scaled by how far its own best answer stands
+        out (its top z-score, to the power ``adaptive_power``): a side that
+        separates one answer sharply is sure of something on this query, one
+        whose best is barely above the crowd is guessing. The vector side is
+        the semantic model where its vector covers the chunk's current text,
+        the static model elsewhere (before the background pass reached it).
         """
         by_name = {signal.name: signal for signal in signals}
         lexical = by_name.get("lexical")
-        vector_weight = 1.0 - self.settings.lexical_weight if lexical else 1.0
-        lexical_weight = self.settings.lexical_weight if len(signals) > 1 else 1.0
         semantic, static = by_name.get("semantic"), by_name.get("static")
+        vector = semantic or static
         covered = self.semantic.covered if semantic is not None else {}
+        lexical_weight = self.settings.lexical_weight if vector is not None else 1.0
+        if lexical is not None and vector is not None and self.settings.adaptive_power > 0:
+            power = self.settings.adaptive_power
+            sure_lexical = max(lexical.z(lexical.found[0][0]), 0.1) ** power if lexical.found else 0.0
+            sure_vector = max(vector.z(vector.found[0][0]), 0.1) ** power if vector.found else 0.0
+            total = lexical_weight * sure_lexical + (1 - lexical_weight) * sure_vector
+            if total > 0:
+                lexical_weight = lexical_weight * sure_lexical / total
+        vector_weight = 1.0 - lexical_weight if lexical is not None else 1.0
         fused: dict[int, float] = {}
         for key in keys:
-            score = lexical_weight * lexical.z(key) if lexical else 0.0
+            score = lexical_weight * lexical.z(key) if lexical is not None else 0.0
             if semantic is not None and key in semantic.scores and covered.get(key) == _row_hash(rows[key]):
                 score += vector_weight * semantic.z(key)
             elif static is not None:

@@ -35,14 +35,23 @@ def ingest(body: IngestBody, engine: EngineDep) -> dict:
     """Ingest one file or folder inside a configured source (incremental)."""
     report = engine.ingest(check_ingest_path(body.path), project=body.project,
                            purge_deleted=body.purge_deleted)
-    return {"results": report.results(), "summary": report.summary()}
+    return _ingested(engine, report)
 
 
 @router.post("/ingest/sources", tags=["ingest"])
 def ingest_sources(engine: EngineDep, purge_deleted: bool = False) -> dict:
     """Ingest every configured source."""
     report = engine.ingest(None, purge_deleted=purge_deleted)
-    return {"results": report.results(), "summary": report.summary()}
+    return _ingested(engine, report)
+
+
+def _ingested(engine, report) -> dict:
+    """The answer to an ingestion; changed chunks get their semantic vectors
+    from a background pass (its progress is in /health)."""
+    summary = report.summary()
+    if summary["chunks_added"] + summary["chunks_updated"]:
+        engine.start_semantic_pass()
+    return {"results": report.results(), "summary": summary}
 
 
 # ------------------------------------------------------------- retrieval
@@ -105,6 +114,7 @@ def health(engine: EngineDep, request: Request) -> dict:
         "vectors": status["index"]["vectors"],
         "index_current": status["index"]["current"],
         "ingesting": status["ingesting"],
+        "semantic": status["semantic"],
     }
     if show_paths:
         answer["data_dir"] = status["data_dir"]
