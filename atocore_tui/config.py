@@ -74,7 +74,7 @@ class RetrievalSettings:
     """Start the semantic pass by itself: in a detached low-priority process after
     a CLI ingest, in a background thread of the workstation and the server (at
     start and after each ingestion). Off: only ``atocore-tui index semantic``."""
-    lexical_weight: float = 0.4
+    lexical_weight: float = 0.35
     """Share of BM25 in the fused score; the vector side has the rest."""
     adaptive_power: float = 0.0
     """Scale each side's share per query by how far its best answer stands out

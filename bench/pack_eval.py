@@ -62,12 +62,16 @@ def evaluate(engine: Engine, cases: list[dict], budget: int) -> dict:
             "share_without_project": round(share(without), 4), "cases": results}
 
 
-def sample_engine(work: Path) -> Engine:
+def sample_engine(work: Path, semantic: bool = True) -> Engine:
+    """The sample vault after a first run and, as the workstation would have
+    it a minute later, its semantic pass (``semantic=False``: before it)."""
     from atocore_tui.ops.first_run import first_run
 
     engine = Engine(load_settings(env={}, overrides={"data_dir": work / "data",
                                                      "sources.vault": ROOT / "sample_vault"}))
     first_run(engine)
+    if semantic:
+        engine.semantic_pass()
     return engine
 
 
@@ -76,10 +80,12 @@ def main() -> int:
     parser.add_argument("--budgets", type=int, nargs="+", default=list(BUDGETS))
     parser.add_argument("--misses", action="store_true", help="list every fact a pack left out")
     parser.add_argument("--json", action="store_true", help="one JSON object per budget")
+    parser.add_argument("--no-semantic", action="store_true",
+                        help="before the semantic pass (full text and the static model only)")
     args = parser.parse_args()
     cases = load_cases()
     with tempfile.TemporaryDirectory(prefix="atocore-pack-eval-") as tmp:
-        engine = sample_engine(Path(tmp))
+        engine = sample_engine(Path(tmp), semantic=not args.no_semantic)
         try:
             for budget in args.budgets:
                 result = evaluate(engine, cases, budget)
