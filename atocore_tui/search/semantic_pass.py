@@ -36,6 +36,7 @@ from .semantic import SemanticEncoder
 Progress = Callable[[int, int, str], None]
 BATCH = 32
 SAVE_EVERY_SECONDS = 20.0
+MAX_ROUNDS = 20
 
 
 def semantic_text(title: str, heading_path: str, content: str) -> str:
@@ -181,44 +182,51 @@ class SemanticVectors:
             lock.release()
 
     def _run(self, progress: Progress | None, cancelled: Callable[[], bool], save_every: float) -> int:
+        """Rounds until nothing is missing: chunks ingested while a round ran
+        are found by the next one (an ingestion's request to start a pass while
+        this one runs is answered by it)."""
         self._load()
-        wanted = {int(key): text_hash(content_hash) for key, content_hash in
-                  Chunk.select(Chunk.key, Chunk.content_hash).tuples()}
-        with self.index.lock:
-            stale = [k for k, h in self.covered.items() if wanted.get(k) != h]
-            if stale:
-                self.index.remove(stale)
-                for key in stale:
-                    del self.covered[key]
-        missing = sorted(k for k in wanted if k not in self.covered)
-        total, done, encoded = len(wanted), len(wanted) - len(missing), 0
-        if progress:
-            progress(done, total, "semantic vectors")
         started = last_save = time.perf_counter()
-        dirty = bool(stale)
-        for start in range(0, len(missing), BATCH):
-            if cancelled():
-                break
-            keys = missing[start:start + BATCH]
-            rows = list(Chunk.select(Chunk.key, Chunk.title, Chunk.heading_path, Chunk.content,
-                                     Chunk.content_hash).where(Chunk.key.in_(keys)).tuples())
-            if not rows:
-                continue
-            texts = [semantic_text(r[1], r[2], r[3]) for r in rows]
-            vectors = self.encoder.encode(texts)
+        encoded = 0
+        dirty = False
+        for _ in range(MAX_ROUNDS):
+            wanted = {int(key): text_hash(content_hash) for key, content_hash in
+                      Chunk.select(Chunk.key, Chunk.content_hash).tuples()}
             with self.index.lock:
-                self.index.add(np.array([r[0] for r in rows], dtype=np.uint64), vectors)
-                for row in rows:
-                    self.covered[int(row[0])] = text_hash(row[4])
-            encoded += len(rows)
-            done += len(rows)
-            dirty = True
-            self.rate = encoded / max(time.perf_counter() - started, 1e-9)
+                stale = [k for k, h in self.covered.items() if wanted.get(k) != h]
+                if stale:
+                    self.index.remove(stale)
+                    for key in stale:
+                        del self.covered[key]
+                    dirty = True
+            missing = sorted(k for k in wanted if k not in self.covered)
+            total, done = len(wanted), len(wanted) - len(missing)
             if progress:
                 progress(done, total, "semantic vectors")
-            if time.perf_counter() - last_save >= save_every:
-                self._save()
-                last_save, dirty = time.perf_counter(), False
+            if not missing or cancelled():
+                break
+            for start in range(0, len(missing), BATCH):
+                if cancelled():
+                    break
+                keys = missing[start:start + BATCH]
+                rows = list(Chunk.select(Chunk.key, Chunk.title, Chunk.heading_path, Chunk.content,
+                                         Chunk.content_hash).where(Chunk.key.in_(keys)).tuples())
+                if not rows:
+                    continue
+                vectors = self.encoder.encode([semantic_text(r[1], r[2], r[3]) for r in rows])
+                with self.index.lock:
+                    self.index.add(np.array([r[0] for r in rows], dtype=np.uint64), vectors)
+                    for row in rows:
+                        self.covered[int(row[0])] = text_hash(row[4])
+                encoded += len(rows)
+                done += len(rows)
+                dirty = True
+                self.rate = encoded / max(time.perf_counter() - started, 1e-9)
+                if progress:
+                    progress(done, total, "semantic vectors")
+                if time.perf_counter() - last_save >= save_every:
+                    self._save()
+                    last_save, dirty = time.perf_counter(), False
         if dirty or not self.index.path.exists():
             self._save()
         return encoded
