@@ -76,6 +76,9 @@ class RetrievalSettings:
     start and after each ingestion). Off: only ``atocore-tui index semantic``."""
     lexical_weight: float = 0.35
     """Share of BM25 in the fused score; the vector side has the rest."""
+    static_lexical_weight: float = 0.5
+    """BM25's share where the static model stands in for the semantic one (no
+    semantic vector yet, or semantic off): the static model is weaker."""
     adaptive_power: float = 0.0
     """Scale each side's share per query by how far its best answer stands out
     (its top z-score to this power); 0 keeps the shares fixed."""
@@ -352,6 +355,8 @@ def _validate(settings: Settings) -> None:
         bad("retrieval.duplicate_similarity must lie in (0, 1]")
     if not 0 <= settings.retrieval.lexical_weight <= 1:
         bad("retrieval.lexical_weight must lie in [0, 1]")
+    if not 0 <= settings.retrieval.static_lexical_weight <= 1:
+        bad("retrieval.static_lexical_weight must lie in [0, 1]")
     if not 0 <= settings.retrieval.adaptive_power <= 4:
         bad("retrieval.adaptive_power must lie in [0, 4]")
     if settings.extraction.timeout <= 0:

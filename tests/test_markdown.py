@@ -138,3 +138,18 @@ def test_a_short_closing_paragraph_is_not_left_alone():
     assert doc.chunks[-1].content.startswith("Weigh the grease")
     assert doc.chunks[-1].content.endswith("Related: a, b.")
     assert all(c.char_end - c.char_start <= 1200 for c in doc.chunks)
+
+
+def test_a_long_paragraph_is_cut_into_even_pieces_and_keeps_its_heading():
+    """Before: 1,300 characters under a heading became the heading alone, a
+    piece of ~1,150 and a stub; now two pieces of about equal size, the
+    first with the heading."""
+    sentence = "The slipstream raises the lift of the wing section behind the propeller. "
+    text = "# Wing in a slipstream\n\n" + (sentence * 18).strip() + "\n"
+    doc = parse_document(text, "w.md", max_chars=1200, min_chars=200)
+    sizes = [c.char_end - c.char_start for c in doc.chunks]
+    assert len(doc.chunks) == 2, sizes
+    assert doc.chunks[0].content.startswith("# Wing in a slipstream\n\nThe slipstream")
+    assert max(sizes) <= 1200 and min(sizes) >= 0.6 * max(sizes)
+    joined = " ".join(c.content.replace("# Wing in a slipstream", "").strip() for c in doc.chunks)
+    assert joined.split() == (sentence * 18).split()

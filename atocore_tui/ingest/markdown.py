@@ -151,23 +151,35 @@ class _Lines:
         return bisect.bisect_right(self.starts, offset)
 
 
-def _split_long(text: str, start: int, end: int, max_chars: int) -> list[tuple[int, int]]:
-    """Cut [start, end) into spans of at most max_chars at the best boundary."""
+def _split_long(text: str, start: int, end: int, max_chars: int,
+                first_room: int | None = None) -> list[tuple[int, int]]:
+    """Cut [start, end) into spans of at most max_chars at good boundaries,
+    of about equal size: a paragraph of 1,300 characters becomes two of ~650,
+    not 1,200 and a stub of 100 that means nothing alone.
+
+    ``first_room``: the first span must be shorter (the section's heading
+    shares its chunk), so the heading is never left as a chunk by itself.
+    """
     spans: list[tuple[int, int]] = []
-    while end - start > max_chars:
-        window = text[start:start + max_chars]
+    room = first_room if first_room is not None else max_chars
+    while end - start > room:
+        remaining = end - start + (max_chars - room)  # the heading counts in the first piece
+        pieces = -(-remaining // max_chars)
+        limit = min(room, (remaining + pieces - 1) // pieces + max_chars // 10)
+        window = text[start:start + limit]
         cut = -1
         for boundary in ("\n\n", "\n", ". ", "; ", ", ", " "):
             position = window.rfind(boundary)
-            if position > max_chars // 3:
+            if position > limit // 2:
                 cut = position + len(boundary)
                 break
         if cut <= 0:
-            cut = max_chars
+            cut = limit
         spans.append((start, start + cut))
         start += cut
         while start < end and text[start] in " \t\n":
             start += 1
+        room = max_chars
     if start < end:
         spans.append((start, end))
     return spans
@@ -233,10 +245,16 @@ def _pieces(text: str, body_start: int, use_headings: bool, max_chars: int,
     pieces: list[_Piece] = []
     for path, heading_span, paragraphs in _sections(text, body_start, use_headings):
         units: list[tuple[int, int]] = []
+        head = 0
         if heading_span is not None:
             units.append(heading_span)
-        for start, end in paragraphs:
-            units.extend(_split_long(text, start, end, max_chars))
+            head = heading_span[1] - heading_span[0] + 2
+        for index, (start, end) in enumerate(paragraphs):
+            # A first paragraph too long to join its heading whole gives the
+            # heading room in its first piece (short headings only).
+            shares_heading = index == 0 and head and end - start + head > max_chars and head <= max_chars // 3
+            units.extend(_split_long(text, start, end, max_chars,
+                                     first_room=max_chars - head if shares_heading else None))
         groups: list[list[tuple[int, int]]] = [[]]
         for unit in units:
             if groups[-1] and unit[1] - groups[-1][0][0] > max_chars:

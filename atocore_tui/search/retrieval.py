@@ -238,7 +238,7 @@ class Retriever:
         semantic, static = by_name.get("semantic"), by_name.get("static")
         vector = semantic or static
         covered = self.semantic.covered if semantic is not None else {}
-        lexical_weight = self.settings.lexical_weight if vector is not None else 1.0
+        lexical_weight = self.settings.lexical_weight if lexical is not None else 0.0
         if lexical is not None and vector is not None and self.settings.adaptive_power > 0:
             power = self.settings.adaptive_power
             sure_lexical = max(lexical.z(lexical.found[0][0]), 0.1) ** power if lexical.found else 0.0
@@ -246,16 +246,19 @@ class Retriever:
             total = lexical_weight * sure_lexical + (1 - lexical_weight) * sure_vector
             if total > 0:
                 lexical_weight = lexical_weight * sure_lexical / total
-        vector_weight = 1.0 - lexical_weight if lexical is not None else 1.0
+        # The static model is the weaker side: where it stands in, BM25 keeps a larger share.
+        static_lexical = self.settings.static_lexical_weight if lexical is not None else 0.0
         fused: dict[int, float] = {}
         for key in keys:
-            score = lexical_weight * lexical.z(key) if lexical is not None else 0.0
+            lexical_z = lexical.z(key) if lexical is not None else 0.0
             if semantic is not None and key in semantic.scores and covered.get(key) == _row_hash(rows[key]):
-                score += vector_weight * semantic.z(key)
+                score = lexical_weight * lexical_z + (1.0 - lexical_weight) * semantic.z(key)
             elif static is not None:
-                score += vector_weight * static.z(key)
+                score = static_lexical * lexical_z + (1.0 - static_lexical) * static.z(key)
             elif semantic is not None:
-                score += vector_weight * semantic.z(key)
+                score = lexical_weight * lexical_z + (1.0 - lexical_weight) * semantic.z(key)
+            else:
+                score = lexical_z
             fused[key] = score
         return fused
 
