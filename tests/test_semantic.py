@@ -262,3 +262,20 @@ def test_the_server_reports_semantic_progress_and_starts_a_pass_after_ingesting(
     semantic = client.get("/health").json()["semantic"]
     assert semantic == {**semantic, "covered": 1, "total": 1, "complete": True, "running": False}
     engine.close()
+
+
+def test_once_the_pass_is_complete_the_static_model_steps_aside_until_the_next_change(hand_made, tmp_path):
+    engine = hand_made
+    from atocore_tui.search.vectors import chunks_version
+
+    assert not engine.semantic.complete(chunks_version())
+    engine.semantic_pass()
+    assert engine.semantic.complete(chunks_version())
+    assert all(h.vector_rank is None and h.semantic_rank for h in engine.query("pump seal", 3))
+    write(tmp_path / "v" / "new.md", "# New\n\nA pump seal note written after the pass.\n")
+    engine.ingest()
+    assert not engine.semantic.complete(chunks_version())
+    hits = engine.query("pump seal", 3)
+    assert any(h.vector_rank for h in hits)  # the static model stands in for the new chunk
+    assert Engine(engine.settings).semantic.complete(chunks_version()) is False
+    engine.activate()

@@ -150,8 +150,9 @@ class Retriever:
             lexical_complete = len(found) < LEXICAL_SCORED
             unmatched = self._chunk_count() - len(found) if lexical_complete else 0
             signals.append(_Signal("lexical", found, pool, depth, floor=unmatched))
-        static_found: list[tuple[int, float]] = []
-        if vector:
+        # Once every chunk has its semantic vector, the static model has nothing to stand in for.
+        static = vector and not (semantic and self.semantic.complete(self._df_version))
+        if static:
             self.vectors.ensure()
             static_query = self.vectors.embedder.encode([prompt])[0]
             static_found = self._filtered(self.vectors.search(static_query, depth * (4 if filtered else 1)),

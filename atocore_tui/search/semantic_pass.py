@@ -30,6 +30,7 @@ import numpy as np
 from filelock import FileLock, Timeout
 
 from ..store import Chunk
+from ..store.db import get_meta
 from .index import VectorIndex
 from .semantic import SemanticEncoder
 
@@ -47,6 +48,10 @@ def semantic_text(title: str, heading_path: str, content: str) -> str:
     if head and head.split(" > ")[-1][:60] not in content[:400]:
         return f"{head}\n{content}"
     return content
+
+
+def chunks_version() -> int:
+    return int(get_meta("chunks_version", "0") or 0)
 
 
 def text_hash(content_hash: str) -> int:
@@ -84,6 +89,8 @@ class SemanticVectors:
         self.covered_path = data_dir / "index" / "semantic.covered.npy"
         self.covered: dict[int, int] = {}
         """chunk key -> hash of the text its vector was computed from."""
+        self.complete_version = -1
+        """The store's chunks_version at which every chunk was covered (-1: not complete)."""
         self.running = False
         self.rate: float | None = None
         self.error: str | None = None
@@ -110,6 +117,7 @@ class SemanticVectors:
                 self.index.reset(self.encoder.name, self._fingerprint(), self.encoder.dim)
                 covered = {}
             self.covered = covered
+            self.complete_version = self.index.meta.version if reason is None and self.index.meta else -1
 
     def _fingerprint(self) -> str:
         self.encoder.load()
@@ -117,6 +125,11 @@ class SemanticVectors:
 
     def loaded_count(self) -> int:
         return len(self.covered)
+
+    def complete(self, version: int) -> bool:
+        """Does every chunk of store version ``version`` have its semantic vector?"""
+        self._load()
+        return self.complete_version == version >= 0
 
     def usable(self) -> bool:
         """Is there anything to score with? (False costs no model load.)"""
@@ -190,6 +203,9 @@ class SemanticVectors:
         encoded = 0
         dirty = False
         for _ in range(MAX_ROUNDS):
+            # The version first: a commit between the two reads makes it older
+            # than the rows, so "complete" is never claimed for a newer store.
+            version = chunks_version()
             wanted = {int(key): text_hash(content_hash) for key, content_hash in
                       Chunk.select(Chunk.key, Chunk.content_hash).tuples()}
             with self.index.lock:
@@ -203,7 +219,12 @@ class SemanticVectors:
             total, done = len(wanted), len(wanted) - len(missing)
             if progress:
                 progress(done, total, "semantic vectors")
-            if not missing or cancelled():
+            if not missing:
+                if self.complete_version != version:
+                    self.complete_version, dirty = version, True
+                break
+            self.complete_version = -1
+            if cancelled():
                 break
             for start in range(0, len(missing), BATCH):
                 if cancelled():
@@ -237,7 +258,7 @@ class SemanticVectors:
             tmp = self.covered_path.with_name(f"{self.covered_path.stem}.tmp{os.getpid()}.npy")
             np.save(tmp, pairs)
             os.replace(tmp, self.covered_path)
-            self.index.save(version=len(self.covered))
+            self.index.save(version=self.complete_version)
 
     # ------------------------------------------------------------ background
     def start(self, on_error: Callable[[str], None] | None = None) -> bool:
