@@ -218,7 +218,7 @@ class Engine:
                         for n, p in self.settings.configured_sources().items()},
             "database": {"path": str(db_file), "bytes": _size(db_file), "schema_version": SCHEMA_VERSION},
             "documents": Document.select().count(),
-            "chunks": Chunk.select().count(),
+            "chunks": (chunk_count := Chunk.select().count()),
             "projects": sorted(self.known_projects()),
             "index": {
                 "path": str(index_file),
@@ -226,7 +226,8 @@ class Engine:
                 "vectors": meta.count if meta else 0,
                 "model": meta.model if meta else None,
                 "dtype": meta.dtype if meta else None,
-                "current": bool(meta) and meta.version == chunks_version(),
+                # current = proven consistent: the store's version and one vector per chunk
+                "current": bool(meta) and meta.version == chunks_version() and meta.count == chunk_count,
             },
             "embedding_model": self.settings.embedding.model or "bundled",
             "ingesting": holder(self.data_dir) if is_locked(self.data_dir) else None,

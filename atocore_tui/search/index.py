@@ -129,14 +129,22 @@ class VectorIndex:
             assert self.index is not None and self.meta is not None
             self.path.parent.mkdir(parents=True, exist_ok=True)
             tmp = self.path.with_name(self.path.name + f".tmp{os.getpid()}")
-            self.index.save(str(tmp))
-            os.replace(tmp, self.path)
-            self.meta.version = version
-            self.meta.count = len(self.index)
-            self.meta.built_at = utc_now()
             tmp_meta = self.meta_path.with_name(self.meta_path.name + f".tmp{os.getpid()}")
-            tmp_meta.write_text(json.dumps(asdict(self.meta), indent=2), encoding="utf-8")
-            os.replace(tmp_meta, self.meta_path)
+            meta = IndexMeta(**{**asdict(self.meta), "version": version, "count": len(self.index),
+                                "built_at": utc_now()})
+            try:
+                self.index.save(str(tmp))
+                os.replace(tmp, self.path)
+                tmp_meta.write_text(json.dumps(asdict(meta), indent=2), encoding="utf-8")
+                os.replace(tmp_meta, self.meta_path)
+            except BaseException:
+                # A full disk (or a kill) mid-save: leave no orphan temporary
+                # file; the old sidecar no longer matches the vectors file, so
+                # the next open rebuilds (issue 11, item 11).
+                for leftover in (tmp, tmp_meta):
+                    leftover.unlink(missing_ok=True)
+                raise
+            self.meta = meta
             self._seen_mtime_ns = self._meta_mtime_ns()
 
     # ---------------------------------------------------------------- reading
