@@ -7,10 +7,13 @@ runs in its own transaction and bumps ``schema_version`` in the ``meta`` table.
 
 from __future__ import annotations
 
+import errno
+import os
+import sqlite3
 from pathlib import Path
 from typing import Callable
 
-from peewee import SqliteDatabase
+from peewee import DatabaseError, SqliteDatabase
 
 from ..errors import AtoCoreError
 from .models import MODELS, Meta
@@ -115,6 +118,79 @@ class SchemaTooNew(AtoCoreError):
     """The database was written by a newer AtoCore TUI."""
 
 
+class StorageError(AtoCoreError):
+    """The disk under the data directory failed us: the message says what
+    happened and what to do (damaged file, full disk, read-only folder)."""
+
+
+class DatabaseDamaged(StorageError):
+    """The database file is damaged (not a database, truncated, corrupt pages, empty)."""
+
+    def __init__(self, path: Path, detail: str):
+        self.path = path
+        super().__init__(
+            f"the database {path} is damaged ({detail}); nothing was changed. Run `atocore-tui doctor` "
+            "to see what is wrong, then `atocore-tui doctor --restore-latest` (newest valid backup) "
+            "or `atocore-tui doctor --salvage` (copy what is readable into a fresh database)")
+
+
+class DiskFull(StorageError):
+    """No space left for the data directory."""
+
+
+class ReadOnlyStorage(StorageError):
+    """The data directory (or its database) cannot be written."""
+
+
+_DAMAGED = {"SQLITE_CORRUPT", "SQLITE_NOTADB"}
+_READ_ONLY = {"SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM"}
+_FULL = {"SQLITE_FULL"}
+
+
+def _sqlite_cause(error: BaseException) -> sqlite3.Error | None:
+    """The sqlite3 error under a Peewee one (Peewee wraps it as its first argument)."""
+    seen = 0
+    while error is not None and seen < 5:
+        if isinstance(error, sqlite3.Error):
+            return error
+        candidates = [*getattr(error, "args", ())[:1], error.__cause__, error.__context__]
+        error = next((c for c in candidates if isinstance(c, BaseException)), None)
+        seen += 1
+    return None
+
+
+def storage_error(error: BaseException, data_dir: Path | None = None) -> StorageError | None:
+    """A clear :class:`StorageError` for a low-level failure of the disk or the
+    database file, or None when ``error`` is something else (a bug, a busy lock)."""
+    where = f" ({data_dir})" if data_dir is not None else ""
+    if isinstance(error, StorageError):
+        return error
+    if isinstance(error, OSError) and not isinstance(error, sqlite3.Error):
+        if error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+            return DiskFull(f"the disk is full{where}: {error.strerror}; nothing more was written. "
+                            "Free some space and run the command again")
+        if error.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+            name = getattr(error, "filename", None) or data_dir
+            return ReadOnlyStorage(f"cannot write {name}: {error.strerror}. Make the data directory "
+                                   "writable (or use --data-dir) and run the command again")
+        return None
+    cause = _sqlite_cause(error)
+    if cause is None:
+        return None
+    name = getattr(cause, "sqlite_errorname", "") or ""
+    text = str(cause)
+    if name in _DAMAGED or "malformed" in text or "not a database" in text:
+        return DatabaseDamaged((data_dir / DB_FILENAME) if data_dir else Path(DB_FILENAME), text)
+    if name in _FULL or "disk is full" in text:
+        return DiskFull(f"the disk is full{where}: SQLite could not write ({text}); the last change was "
+                        "rolled back. Free some space and run the command again")
+    if name in _READ_ONLY or "readonly" in text:
+        return ReadOnlyStorage(f"the database cannot be written{where}: {text}. Read-only commands "
+                               "(status, query, context, backup list) still work; make the data directory "
+                               "writable to change anything")
+    return None
+
+
 def schema_version(db: SqliteDatabase) -> int:
     if not db.table_exists("meta"):
         return 0
@@ -122,16 +198,64 @@ def schema_version(db: SqliteDatabase) -> int:
     return int(row.value) if row else 0
 
 
-def open_database(data_dir: Path) -> SqliteDatabase:
-    """Open (creating if needed) the data directory's database and migrate it."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    # IMMEDIATE: a writing transaction takes the write lock at BEGIN, so two
-    # processes queue on the busy timeout instead of failing to upgrade a lock.
-    db = SqliteDatabase(str(data_dir / DB_FILENAME), pragmas=PRAGMAS,
-                        timeout=BUSY_TIMEOUT_MS / 1000, lock_type="IMMEDIATE")
+SYNCHRONOUS_MODES = ("normal", "full")
+
+
+def open_database(data_dir: Path, synchronous: str = "normal") -> SqliteDatabase:
+    """Open (creating if needed) the data directory's database and migrate it.
+
+    An existing file is checked first (``PRAGMA quick_check``: ~1 ms per MB),
+    so a damaged database is refused with :class:`DatabaseDamaged` before
+    anything writes into it; a 0-byte file is damaged, not a new store. A
+    data directory that cannot be written opens read-only (reads work,
+    writes raise :class:`ReadOnlyStorage`).
+    """
+    path = data_dir / DB_FILENAME
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        exists = path.exists()
+        size = path.stat().st_size if exists else 0
+    except OSError as exc:
+        raise storage_error(exc, data_dir) or StorageError(
+            f"cannot open the data directory {data_dir}: {exc.strerror or exc}") from None
+    if exists and size == 0:
+        raise DatabaseDamaged(path, "the file is empty (0 bytes)")
+    read_only = exists and not (os.access(path, os.W_OK) and os.access(data_dir, os.W_OK))
+    if not exists and not os.access(data_dir, os.W_OK):
+        raise ReadOnlyStorage(f"cannot create a database in {data_dir}: the folder is read-only. "
+                              "Make it writable or choose another --data-dir")
+    pragmas = {**PRAGMAS, "synchronous": synchronous}
+    if read_only:
+        # immutable: no -wal/-shm files are created (the folder may be read-only)
+        pragmas = {k: v for k, v in pragmas.items() if k not in ("journal_mode", "synchronous")}
+        db = SqliteDatabase(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True, pragmas=pragmas,
+                            timeout=BUSY_TIMEOUT_MS / 1000)
+    else:
+        # IMMEDIATE: a writing transaction takes the write lock at BEGIN, so two
+        # processes queue on the busy timeout instead of failing to upgrade a lock.
+        db = SqliteDatabase(str(path), pragmas=pragmas,
+                            timeout=BUSY_TIMEOUT_MS / 1000, lock_type="IMMEDIATE")
+    db.read_only = read_only
     db.bind(MODELS, bind_refs=False, bind_backrefs=False)
-    db.connect(reuse_if_open=True)
-    migrate_database(db)
+    try:
+        db.connect(reuse_if_open=True)
+        if exists:
+            problem = db.execute_sql("PRAGMA quick_check(1)").fetchone()[0]
+            if problem != "ok":
+                raise DatabaseDamaged(path, "integrity check: " + " ".join(problem.split()))
+        if read_only:
+            if schema_version(db) < SCHEMA_VERSION:
+                raise ReadOnlyStorage(f"the database {path} needs an upgrade but its folder is read-only; "
+                                      "make it writable and run the command again")
+        else:
+            migrate_database(db)
+    except (DatabaseError, sqlite3.Error) as exc:
+        db.close()
+        raise storage_error(exc, data_dir) or StorageError(
+            f"cannot open the database {path}: {exc}") from None
+    except BaseException:
+        db.close()
+        raise
     return db
 
 
