@@ -38,7 +38,11 @@ class Engine:
         self.settings = settings
         self.data_dir = settings.data_dir
         self.embedder = Embedder(settings.embedding.model, settings.embedding.allow_download)
-        self.db = open_database(settings.data_dir)
+        self.db = open_database(settings.data_dir, settings.database.synchronous)
+        if not getattr(self.db, "read_only", False):
+            from .ops.backup import sweep_partials
+
+            sweep_partials(settings.data_dir)  # interrupted backups of dead processes (issue 11, item 12)
         self.vectors = ChunkVectors(settings.data_dir, self.embedder, settings.index)
         self.retriever = Retriever(self.db, self.vectors, settings.retrieval)
         self.ingester = Ingester(self.db, settings, self.vectors)

@@ -75,7 +75,7 @@ class Backups:
             self._ensure_index_saved()
         self.root.mkdir(parents=True, exist_ok=True)
         self._sweep_partials()
-        partial = self.root / f"{PARTIAL_PREFIX}{uuid.uuid4().hex}"
+        partial = self.root / f"{PARTIAL_PREFIX}{os.getpid()}-{uuid.uuid4().hex}"
         partial.mkdir()
         try:
             schema_version, counts = self._copy_database(partial / DB_FILENAME, _holding_write_lock)
@@ -97,7 +97,23 @@ class Backups:
         except BaseException:
             shutil.rmtree(partial, ignore_errors=True)
             raise
+        if not _holding_write_lock:  # (a restore's own snapshot never prunes the backup it restores)
+            self.prune()
         return {**meta, "path": str(self.root / meta["stamp"])}
+
+    def prune(self) -> list[str]:
+        """Delete the oldest backups beyond the ``backup.keep`` setting (issue
+        11, item 8: repeated backups used to fill the disk); returns their stamps."""
+        keep = getattr(getattr(self.engine, "settings", None), "backup", None)
+        keep = keep.keep if keep is not None else 0
+        if keep <= 0:
+            return []
+        published = [e for e in self.list() if STAMP_PATTERN.fullmatch(e["stamp"])]
+        pruned = []
+        for entry in published[keep:]:
+            shutil.rmtree(self.root / entry["stamp"], ignore_errors=True)
+            pruned.append(entry["stamp"])
+        return pruned
 
     def _copy_database(self, target: Path, holding_write_lock: bool = False) -> tuple[int, dict[str, int]]:
         """Online copy of the live database, in one backup step (one read
@@ -147,7 +163,9 @@ class Backups:
     def _publish(self, partial: Path, meta: dict) -> str:
         """Give the backup the first free stamp of this second and rename it into place."""
         base = datetime.now(timezone.utc).strftime(STAMP_FORMAT)
-        for number in range(1, 1000):
+        # after the newest of this second, never a gap left by a pruned one (it would sort oldest)
+        taken = [_stamp_order(p.name)[1] for p in self.root.glob(base + "*") if STAMP_PATTERN.fullmatch(p.name)]
+        for number in range(max(taken, default=0) + 1, 1000):
             stamp = base if number == 1 else f"{base}-{number}"
             final = self.root / stamp
             if final.exists():
@@ -164,14 +182,7 @@ class Backups:
         raise Busy("too many backups in one second")
 
     def _sweep_partials(self) -> None:
-        """Remove leftovers of backups that crashed (old enough not to be in progress)."""
-        now = time.time()
-        for folder in self.root.glob(PARTIAL_PREFIX + "*"):
-            try:
-                if now - folder.stat().st_mtime > PARTIAL_MAX_AGE_SECONDS:
-                    shutil.rmtree(folder, ignore_errors=True)
-            except OSError:
-                pass
+        sweep_partials(self.data_dir)
 
     # ------------------------------------------------------------------- list
     def list(self) -> list[dict]:
@@ -302,6 +313,42 @@ class Backups:
         if meta["stamp"] != folder.name:
             raise ValueError(f"{METADATA_FILE} names stamp {meta['stamp']!r}, the folder is {folder.name!r}")
         return meta
+
+
+def sweep_partials(data_dir: Path) -> list[str]:
+    """Remove leftovers of backups that were interrupted: a ``.partial-<pid>-*``
+    folder whose process is gone (at once: called when an engine starts, issue
+    11, item 12), and any other partial folder old enough not to be in progress."""
+    root = data_dir / BACKUPS_FOLDER
+    swept = []
+    now = time.time()
+    try:
+        folders = list(root.glob(PARTIAL_PREFIX + "*"))
+    except OSError:
+        return swept
+    for folder in folders:
+        owner = folder.name[len(PARTIAL_PREFIX):].split("-", 1)[0]
+        try:
+            if owner.isdigit():
+                dead = int(owner) != os.getpid() and not _alive(int(owner))
+            else:  # a name without the pid (an older version's): by age
+                dead = now - folder.stat().st_mtime > PARTIAL_MAX_AGE_SECONDS
+            if dead:
+                shutil.rmtree(folder, ignore_errors=True)
+                swept.append(folder.name)
+        except OSError:
+            pass
+    return swept
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 # ------------------------------------------------------------------ SQLite

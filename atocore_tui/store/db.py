@@ -173,6 +173,10 @@ def storage_error(error: BaseException, data_dir: Path | None = None) -> Storage
             name = getattr(error, "filename", None) or data_dir
             return ReadOnlyStorage(f"cannot write {name}: {error.strerror}. Make the data directory "
                                    "writable (or use --data-dir) and run the command again")
+        if error.errno in (errno.EISDIR, errno.ENOTDIR, errno.EEXIST):
+            name = getattr(error, "filename2", None) or getattr(error, "filename", None) or data_dir
+            return StorageError(f"cannot use {name}: {error.strerror} (something else is in the way of a "
+                                "file AtoCore writes); move it aside and run the command again")
         return None
     cause = _sqlite_cause(error)
     if cause is None:
