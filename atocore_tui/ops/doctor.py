@@ -54,7 +54,10 @@ def _backups(data_dir: Path) -> Backups:
 
 
 def _ro(path: Path) -> sqlite3.Connection:
-    return sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True, timeout=10)
+    """Read-only; on a folder that cannot be written (no -shm file can be
+    made) the file is read as immutable."""
+    immutable = "" if os.access(path.parent, os.W_OK) else "&immutable=1"
+    return sqlite3.connect(path.resolve().as_uri() + "?mode=ro" + immutable, uri=True, timeout=10)
 
 
 def check_database(path: Path) -> dict:

@@ -12,8 +12,10 @@ notices the new one by the sidecar's modification time and reloads.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import shutil
 import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -133,7 +135,11 @@ class VectorIndex:
             meta = IndexMeta(**{**asdict(self.meta), "version": version, "count": len(self.index),
                                 "built_at": utc_now()})
             try:
-                self.index.save(str(tmp))
+                try:
+                    self.index.save(str(tmp))
+                except RuntimeError as exc:
+                    # usearch says only "Failed to serialize into stream": give the OS's reason
+                    raise _write_error(self.path, exc) from None
                 os.replace(tmp, self.path)
                 tmp_meta.write_text(json.dumps(asdict(meta), indent=2), encoding="utf-8")
                 os.replace(tmp_meta, self.meta_path)
@@ -169,3 +175,14 @@ class VectorIndex:
                 found = [found]
             return {key: np.asarray(vec, dtype=np.float32)
                     for key, vec in zip(keys, found) if vec is not None}
+
+
+def _write_error(path: Path, exc: Exception) -> OSError:
+    """An OSError for a failed index write: ENOSPC when the disk has (nearly)
+    no room left, EIO otherwise."""
+    try:
+        full = shutil.disk_usage(path.parent).free < 1 << 20
+    except OSError:
+        full = False
+    code = errno.ENOSPC if full else errno.EIO
+    return OSError(code, f"{os.strerror(code)} (writing the index: {exc})", str(path))

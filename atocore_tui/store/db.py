@@ -173,6 +173,9 @@ def storage_error(error: BaseException, data_dir: Path | None = None) -> Storage
             name = getattr(error, "filename", None) or data_dir
             return ReadOnlyStorage(f"cannot write {name}: {error.strerror}. Make the data directory "
                                    "writable (or use --data-dir) and run the command again")
+        if error.errno == errno.EIO:
+            return StorageError(f"the disk failed a write{where}: {error.strerror}; check the disk and run "
+                                "`atocore-tui doctor`")
         if error.errno in (errno.EISDIR, errno.ENOTDIR, errno.EEXIST):
             name = getattr(error, "filename2", None) or getattr(error, "filename", None) or data_dir
             return StorageError(f"cannot use {name}: {error.strerror} (something else is in the way of a "
