@@ -130,6 +130,7 @@ class VectorIndex:
         with self.lock:
             assert self.index is not None and self.meta is not None
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            _sweep_dead_temporaries(self.path.parent)
             tmp = self.path.with_name(self.path.name + f".tmp{os.getpid()}")
             tmp_meta = self.meta_path.with_name(self.meta_path.name + f".tmp{os.getpid()}")
             meta = IndexMeta(**{**asdict(self.meta), "version": version, "count": len(self.index),
@@ -186,3 +187,18 @@ def _write_error(path: Path, exc: Exception) -> OSError:
         full = False
     code = errno.ENOSPC if full else errno.EIO
     return OSError(code, f"{os.strerror(code)} (writing the index: {exc})", str(path))
+
+
+def _sweep_dead_temporaries(folder: Path) -> None:
+    """Remove ``*.tmp<pid>`` files of writers that were killed mid-save (kill -9
+    leaves them; issue 11, item 11): a pid that no longer runs."""
+    for leftover in folder.glob("*.tmp*"):
+        pid = leftover.name.rsplit(".tmp", 1)[-1]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            leftover.unlink(missing_ok=True)
+        except OSError:
+            pass

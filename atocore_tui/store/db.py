@@ -147,16 +147,22 @@ _READ_ONLY = {"SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM"}
 _FULL = {"SQLITE_FULL"}
 
 
-def _sqlite_cause(error: BaseException) -> sqlite3.Error | None:
-    """The sqlite3 error under a Peewee one (Peewee wraps it as its first argument)."""
-    seen = 0
-    while error is not None and seen < 5:
-        if isinstance(error, sqlite3.Error):
-            return error
-        candidates = [*getattr(error, "args", ())[:1], error.__cause__, error.__context__]
-        error = next((c for c in candidates if isinstance(c, BaseException)), None)
-        seen += 1
-    return None
+def _sqlite_causes(error: BaseException) -> list[sqlite3.Error]:
+    """Every sqlite3 error in an exception's chain: Peewee wraps the original
+    as its first argument, and a failed commit's real reason (SQLITE_FULL) can
+    sit in the context of a later "cannot rollback" error."""
+    found: list[sqlite3.Error] = []
+    queue, seen = [error], set()
+    while queue and len(seen) < 20:
+        item = queue.pop(0)
+        if item is None or id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, sqlite3.Error):
+            found.append(item)
+        queue.extend(c for c in (*getattr(item, "args", ())[:1], item.__cause__, item.__context__)
+                     if isinstance(c, BaseException))
+    return found
 
 
 def storage_error(error: BaseException, data_dir: Path | None = None) -> StorageError | None:
@@ -181,20 +187,22 @@ def storage_error(error: BaseException, data_dir: Path | None = None) -> Storage
             return StorageError(f"cannot use {name}: {error.strerror} (something else is in the way of a "
                                 "file AtoCore writes); move it aside and run the command again")
         return None
-    cause = _sqlite_cause(error)
-    if cause is None:
-        return None
-    name = getattr(cause, "sqlite_errorname", "") or ""
-    text = str(cause)
-    if name in _DAMAGED or "malformed" in text or "not a database" in text:
-        return DatabaseDamaged((data_dir / DB_FILENAME) if data_dir else Path(DB_FILENAME), text)
-    if name in _FULL or "disk is full" in text:
-        return DiskFull(f"the disk is full{where}: SQLite could not write ({text}); the last change was "
-                        "rolled back. Free some space and run the command again")
-    if name in _READ_ONLY or "readonly" in text:
-        return ReadOnlyStorage(f"the database cannot be written{where}: {text}. Read-only commands "
-                               "(status, query, context, backup list) still work; make the data directory "
-                               "writable to change anything")
+    for cause in _sqlite_causes(error):
+        name = getattr(cause, "sqlite_errorname", "") or ""
+        text = str(cause)
+        if name in _DAMAGED or "malformed" in text or "not a database" in text:
+            return DatabaseDamaged((data_dir / DB_FILENAME) if data_dir else Path(DB_FILENAME), text)
+        if name in _FULL or "disk is full" in text:
+            return DiskFull(f"the disk is full{where}: SQLite could not write ({text}); the last change was "
+                            "rolled back. Free some space and run the command again")
+        if name in _READ_ONLY or "readonly" in text:
+            return ReadOnlyStorage(f"the database cannot be written{where}: {text}. Read-only commands "
+                                   "(status, query, context, backup list) still work; make the data "
+                                   "directory writable to change anything")
+    if isinstance(error, BaseException) and not isinstance(error, OSError):
+        for cause in (error.__context__, error.__cause__):
+            if isinstance(cause, OSError) and not isinstance(cause, sqlite3.Error):
+                return storage_error(cause, data_dir)
     return None
 
 

@@ -130,3 +130,71 @@ def test_a_full_disk_gives_one_line_leaves_no_orphans_and_the_index_is_consisten
         assert engine.db.execute_sql("PRAGMA integrity_check").fetchone()[0] == "ok"
     finally:
         engine.close()
+
+
+def test_the_server_on_a_full_disk_answers_503_with_the_reason_and_no_traceback(tmp_path, small_disk):
+    import httpx
+
+    from atocore_tui.server.app import create_app
+    from atocore_tui.server.background import ServerThread
+
+    vault = _vault(tmp_path, 5)
+    data = small_disk / "data"
+    engine = Engine(make_settings(data, vault))
+    try:
+        engine.ingest()
+        filler = small_disk / "filler"
+        with filler.open("wb") as handle:  # take every byte that is left
+            try:
+                while True:
+                    handle.write(b"\0" * 65536)
+                    handle.flush()
+            except OSError:
+                pass
+        with ServerThread(create_app(engine)) as server, httpx.Client(base_url=server.url) as http:
+            answers = [http.post("/memory", json={"memory_type": "knowledge", "content": f"fact {n} " * 400})
+                       for n in range(20)]
+        refused = [a for a in answers if a.status_code != 200]
+        assert refused and all(a.status_code == 503 for a in refused)
+        assert "disk is full" in refused[0].json()["detail"]
+        filler.unlink()
+        from atocore_tui.store.models import Memory
+
+        stored = {m.id for m in Memory.select(Memory.id)}
+        assert engine.db.execute_sql("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert {a.json()["id"] for a in answers if a.status_code == 200} <= stored
+    finally:
+        engine.close()
+
+
+def test_a_killed_writers_temporary_index_file_is_swept_at_the_next_save(tmp_path):
+    vault = _vault(tmp_path, 3)
+    data = tmp_path / "data"
+    engine = Engine(make_settings(data, vault))
+    try:
+        engine.ingest()
+        orphan = data / "index" / "chunks.usearch.tmp999999999"
+        orphan.write_bytes(b"half an index")
+        engine.vectors.save()
+        assert not orphan.exists()
+    finally:
+        engine.close()
+
+
+def test_a_failed_commit_is_reported_by_its_cause_not_the_rollback_that_followed():
+    import sqlite3
+
+    import peewee
+
+    from atocore_tui.store.db import DiskFull, storage_error
+
+    try:
+        try:
+            raise sqlite3.OperationalError("database or disk is full")
+        except sqlite3.Error:
+            try:
+                raise sqlite3.OperationalError("cannot rollback - no transaction is active")
+            except sqlite3.Error as inner:
+                raise peewee.OperationalError(inner, *inner.args)
+    except peewee.OperationalError as error:
+        assert isinstance(storage_error(error), DiskFull)
