@@ -234,6 +234,7 @@ def scenario_ingest(work: Path, vault: Path, rounds: int, rng: random.Random) ->
         kill9(process, tally)
     claimed_honestly(data, vault, tally)
     cli(data, vault, "ingest", tally=tally, check=True)  # the user's next run
+    claimed_honestly(data, vault, tally)  # an ingestion after a crash must not save a stale index as current
     tally.acknowledged = len(list(vault.rglob("*.md")))
     tally.lost = documents_match_vault(data, vault)
     tally.integrity = integrity(data)
@@ -352,7 +353,7 @@ def scenario_diskfull(work: Path, vault: Path, rounds: int, rng: random.Random) 
         data = disk / "data"
         result = cli(data, vault, "ingest", tally=tally)
         tally.attempts += 1
-        full_message = "disk is full" in result.stderr
+        full_message = "error: the disk is full" in result.stderr and "Traceback" not in result.stderr
         server = Server(data, vault, tally) if (data / "atocore.db").exists() else None
         acknowledged: list[str] = []
         if server is not None:
@@ -368,6 +369,7 @@ def scenario_diskfull(work: Path, vault: Path, rounds: int, rng: random.Random) 
             if (data / "index").exists() else []
         _mount("-o", "remount,size=256m", str(disk))  # space freed
         cli(data, vault, "ingest", tally=tally, check=True)
+        claimed_honestly(data, vault, tally)
         stored = memories_in(data / "atocore.db")
         tally.acknowledged = len(acknowledged) + len(list(vault.rglob("*.md")))
         tally.lost = sum(1 for c in acknowledged if c not in stored) + documents_match_vault(data, vault)

@@ -87,7 +87,8 @@ def check_database(path: Path) -> dict:
                     "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
                     " AND sql NOT LIKE 'CREATE VIRTUAL%'").fetchall():
                 try:
-                    connection.execute(f'SELECT * FROM "{table}"').fetchall()
+                    for _ in connection.execute(f'SELECT * FROM "{table}"'):
+                        pass  # read every row, keep none
                 except sqlite3.Error as exc:
                     unreadable.append(f"{table} ({exc})")
             if unreadable:
