@@ -8,6 +8,7 @@ commit and save, or a file from elsewhere) and is rebuilt from the database.
 
 from __future__ import annotations
 
+import errno
 import time
 from pathlib import Path
 from typing import Callable
@@ -112,9 +113,16 @@ class ChunkVectors:
                 self.index.reset(*self._identity())
                 self.version = -1
             return None
+        except OSError as exc:
+            # A read-only data dir (issue 11, item 10): neither the lock nor the
+            # index file can be written, so build the index in memory only.
+            if exc.errno not in (errno.EROFS, errno.EACCES, errno.EPERM):
+                raise
+            self.rebuild(reason, progress, save=False)
         return reason
 
-    def rebuild(self, reason: str = "requested", progress: Progress | None = None) -> float:
+    def rebuild(self, reason: str = "requested", progress: Progress | None = None, *,
+                save: bool = True) -> float:
         """Re-embed every chunk into a fresh index and save it; returns seconds."""
         started = time.perf_counter()
         with self.index.lock:
@@ -138,7 +146,8 @@ class ChunkVectors:
                 done += len(rows)
                 if progress:
                     progress(done, total, "embedding chunks")
-            self.index.save(version)
+            if save:
+                self.index.save(version)
             self.version = version
         self.last_rebuild = reason
         return time.perf_counter() - started

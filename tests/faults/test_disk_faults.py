@@ -7,8 +7,8 @@ chmod'ed folder would not do: root writes through it.
 
 from __future__ import annotations
 
+import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -68,6 +68,34 @@ def test_read_only_commands_work_on_a_read_only_data_dir(read_only, args):
     result = _cli(data, vault, *args)
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_query_on_a_read_only_data_dir_with_a_stale_index_builds_it_in_memory(tmp_path):
+    if os.geteuid() != 0:
+        pytest.skip("a read-only bind mount needs root")
+    vault = _vault(tmp_path, 10)
+    data = tmp_path / "data"
+    engine = Engine(make_settings(data, vault))
+    engine.ingest()
+    engine.close()
+    sidecar = data / "index" / "chunks.json"
+    meta = json.loads(sidecar.read_text())
+    meta["version"] -= 1  # the store moved on since the index was saved
+    sidecar.write_text(json.dumps(meta), encoding="utf-8")
+    view = tmp_path / "ro"
+    view.mkdir()
+    if not (_mount("--bind", str(data), str(view)) and _mount("-o", "remount,bind,ro", str(view))):
+        pytest.skip("mount is not permitted here")
+    try:
+        engine = Engine(make_settings(view, vault))
+        try:
+            assert engine.vectors.ensure() is not None  # rebuilt (in memory)
+            assert len(engine.vectors.index) == engine.status()["chunks"]
+            assert engine.query("flange gearbox")
+        finally:
+            engine.close()
+    finally:
+        subprocess.run(["umount", "-l", str(view)], capture_output=True)
 
 
 @pytest.mark.parametrize("args", [["memory", "add", "knowledge", "a fact"], ["ingest"], ["backup", "create"]])
