@@ -195,3 +195,24 @@ def test_restore_gives_a_store_whose_index_is_rebuilt_consistent(tmp_path):
         assert fts == status["chunks"]
     finally:
         engine.close()
+
+
+def test_the_server_on_a_damaged_database_says_so_in_one_line(backed_up):
+    data, vault, _ = backed_up
+    _damage(data / DB_FILENAME, "truncated")
+    result = cli("--serve", "--port", "1", data=data, vault=vault)
+    assert result.returncode == 6
+    assert "Traceback" not in result.stderr and "doctor" in result.stderr
+
+
+def test_an_unchanged_file_is_not_checked_again_but_a_damaged_one_is(backed_up):
+    data, vault, _ = backed_up
+    open_database(data).close()  # checks and remembers the file state
+    marker = data / f"{DB_FILENAME}.checked"
+    assert marker.exists()
+    remembered = marker.read_text()
+    open_database(data).close()
+    assert marker.read_text() == remembered  # nothing written: no new check needed
+    _damage(data / DB_FILENAME, "middle")
+    with pytest.raises(DatabaseDamaged):
+        open_database(data)
