@@ -7,9 +7,10 @@ sidecar), and ``backup.json`` (stamp, counts per table, size and sha256 of
 every file). It is assembled in a hidden ``.partial-*`` folder and renamed into
 place last, so a crash never leaves a half backup that lists as one.
 
-Restore writes the backup into the live database through the backup API as
-well, inside one SQLite transaction: other connections (threads, a server
-process) see the old database or the new one, never a mix.
+Restore copies the backup's rows into the live database inside one SQLite
+write transaction that also covers the pre-restore snapshot: other
+connections (threads, a server process) see the old database or the new one,
+never a mix, and no write can fall between the snapshot and the copy.
 """
 
 from __future__ import annotations
