@@ -141,6 +141,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         _silence_stdout()
         return 141  # as a shell reports a process ended by SIGPIPE
+    except UnicodeDecodeError as error:  # e.g. `query -` reading bytes that are not UTF-8 on stdin
+        print(f"atocore-tui: error: the input is not valid UTF-8 ({error.reason} at byte {error.start}); "
+              "stopped there", file=sys.stderr)
+        return 2
     except Exception as error:  # the disk or the database file failed under a command
         from peewee import DatabaseError
 

@@ -130,3 +130,14 @@ def test_synchronous_full_is_a_setting(small):
         engine.close()
     with pytest.raises(ConfigError):
         make_settings(data, vault, **{"database.synchronous": "off"})
+
+
+def test_a_query_line_on_stdin_that_is_not_utf8_is_answered_with_an_error_and_the_rest_go_on(small):
+    data, vault = small
+    result = subprocess.run([sys.executable, "-m", "atocore_tui.cli", "--data-dir", str(data), "--vault", str(vault),
+                             "query", "-"], input=b"flange\n\xff\xfe gearbox\ngearbox\n", capture_output=True,
+                            cwd=ROOT, env={**os.environ, "ATOCORE_CONFIG": os.devnull})
+    assert result.returncode == 0 and b"Traceback" not in result.stderr, result.stderr
+    answers = [json.loads(line) for line in result.stdout.decode().splitlines()]
+    assert [a.get("error") for a in answers] == [None, "the line is not valid UTF-8", None]
+    assert answers[0]["results"] and answers[2]["results"]
