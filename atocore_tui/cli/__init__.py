@@ -22,7 +22,7 @@ from typing import Any, Sequence
 from .. import __version__
 from ..config import Settings, load_settings
 from ..errors import AtoCoreError, Busy, ConfigError, ModelError, NotFound, ValidationError
-from ..store.db import DatabaseDamaged, StorageError, storage_error
+from ..store.db import DatabaseDamaged, StorageError, busy_error, storage_error
 from . import status
 
 FIRST = ("ingest", "query")
@@ -151,7 +151,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not isinstance(error, (OSError, sqlite3.Error, DatabaseError)):
             raise
         storage = storage_error(error, data_dir)
-        if storage is None:
+        if storage is not None:
+            print(f"atocore-tui: error: {storage}", file=sys.stderr)
+            return 6
+        busy = busy_error(error)
+        if busy is None:
             raise
-        print(f"atocore-tui: error: {storage}", file=sys.stderr)
-        return 6
+        print(f"atocore-tui: error: {busy}", file=sys.stderr)
+        return 4

@@ -234,18 +234,17 @@ def install_storage_errors(api) -> None:
     from fastapi.responses import JSONResponse
     from peewee import DatabaseError
 
-    from ..store.db import storage_error
+    from ..store.db import busy_error, storage_error
 
     async def storage(request, error):
         engine = getattr(request.app.state, "engine", None)
         found = storage_error(error, getattr(engine, "data_dir", None))
-        if found is None:
-            cause = str(error)
-            if "locked" in cause or "busy" in cause:
-                return JSONResponse({"detail": "the database is busy (a restore or a long write holds it); "
-                                               "nothing was written, try again"}, status_code=409)
-            raise error
-        return JSONResponse({"detail": str(found)}, status_code=503)
+        if found is not None:
+            return JSONResponse({"detail": str(found)}, status_code=503)
+        busy = busy_error(error)
+        if busy is not None:
+            return JSONResponse({"detail": str(busy)}, status_code=409)
+        raise error
 
     for kind in (DatabaseError, sqlite3.Error, OSError):
         api.add_exception_handler(kind, storage)

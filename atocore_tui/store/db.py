@@ -165,6 +165,20 @@ def _sqlite_causes(error: BaseException) -> list[sqlite3.Error]:
     return found
 
 
+def busy_error(error: BaseException) -> AtoCoreError | None:
+    """A clear :class:`~atocore_tui.errors.Busy` for a write that waited the
+    whole busy timeout for the database's write lock (a restore or a long
+    write held it), or None."""
+    from ..errors import Busy
+
+    for cause in _sqlite_causes(error):
+        name = getattr(cause, "sqlite_errorname", "") or ""
+        if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "database is locked" in str(cause):
+            return Busy(f"the database stayed locked for {BUSY_TIMEOUT_MS // 1000} s (a restore or a long "
+                        "write holds it); nothing was written, try again")
+    return None
+
+
 def storage_error(error: BaseException, data_dir: Path | None = None) -> StorageError | None:
     """A clear :class:`StorageError` for a low-level failure of the disk or the
     database file, or None when ``error`` is something else (a bug, a busy lock)."""
@@ -296,7 +310,7 @@ def open_database(data_dir: Path, synchronous: str = "normal") -> SqliteDatabase
             migrate_database(db)
     except (DatabaseError, sqlite3.Error) as exc:
         db.close()
-        raise storage_error(exc, data_dir) or StorageError(
+        raise storage_error(exc, data_dir) or busy_error(exc) or StorageError(
             f"cannot open the database {path}: {exc}") from None
     except BaseException:
         db.close()

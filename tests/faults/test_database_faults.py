@@ -216,3 +216,50 @@ def test_an_unchanged_file_is_not_checked_again_but_a_damaged_one_is(backed_up):
     _damage(data / DB_FILENAME, "middle")
     with pytest.raises(DatabaseDamaged):
         open_database(data)
+
+
+def test_a_write_that_waits_out_the_busy_timeout_gets_one_line_and_exit_code_4(backed_up, monkeypatch):
+    """A restore (or any long write) holding the write lock past the busy
+    timeout: the waiting command is refused as busy, not with a traceback."""
+    import atocore_tui.store.db as db_module
+
+    data, vault, _ = backed_up
+    holder = sqlite3.connect(str(data / DB_FILENAME), isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        monkeypatch.setattr(db_module, "BUSY_TIMEOUT_MS", 200)
+        monkeypatch.setitem(db_module.PRAGMAS, "busy_timeout", 200)
+        from atocore_tui.cli import main
+
+        code = main(["--data-dir", str(data), "--vault", str(vault), "memory", "add", "knowledge", "a fact"])
+        assert code == 4
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+
+def test_an_http_write_that_waits_out_the_busy_timeout_answers_409(backed_up, monkeypatch):
+    import httpx
+
+    import atocore_tui.store.db as db_module
+    from atocore_tui.server.app import create_app
+    from atocore_tui.server.background import ServerThread
+
+    data, vault, _ = backed_up
+    monkeypatch.setattr(db_module, "BUSY_TIMEOUT_MS", 200)
+    monkeypatch.setitem(db_module.PRAGMAS, "busy_timeout", 200)
+    engine = Engine(make_settings(data, vault))
+    try:
+        with ServerThread(create_app(engine)) as server, httpx.Client(base_url=server.url) as http:
+            assert http.get("/health").status_code == 200
+            holder = sqlite3.connect(str(data / DB_FILENAME), isolation_level=None)
+            holder.execute("BEGIN IMMEDIATE")
+            try:
+                answer = http.post("/memory", json={"memory_type": "knowledge", "content": "held back"})
+            finally:
+                holder.execute("ROLLBACK")
+                holder.close()
+            assert answer.status_code == 409 and "try again" in answer.json()["detail"]
+            assert http.post("/memory", json={"memory_type": "knowledge", "content": "after"}).status_code == 200
+    finally:
+        engine.close()
