@@ -263,3 +263,29 @@ def test_an_http_write_that_waits_out_the_busy_timeout_answers_409(backed_up, mo
             assert http.post("/memory", json={"memory_type": "knowledge", "content": "after"}).status_code == 200
     finally:
         engine.close()
+
+
+def test_restoring_a_backup_whose_index_lagged_its_store_rebuilds_the_index(tmp_path):
+    """A backup taken mid-ingestion holds an index older than its chunks; after
+    the restore the index must be rebuilt, not trusted (issue 11, item 2)."""
+    vault = _vault(tmp_path)
+    data = tmp_path / "data"
+    engine = Engine(make_settings(data, vault))
+    engine.ingest()
+    index_dir = data / "index"
+    older = {p.name: p.read_bytes() for p in index_dir.iterdir()}
+    write(vault / "late.md", "# Late\n\nlate words about gaskets\n")
+    engine.ingest()
+    for name in ("chunks.usearch", "chunks.json"):  # as if the ingestion had not saved its index yet
+        (index_dir / name).write_bytes(older[name])
+    engine.vectors.reset()
+    stamp = engine.backups.create(include_index=True)["stamp"]
+    engine.backups.restore(stamp)
+    try:
+        write(vault / "later.md", "# Later\n\nlater words about bolts\n")
+        engine.ingest()  # the next ingestion must not adopt the lagging index
+        status = engine.status()
+        assert status["documents"] == 14
+        assert status["index"]["current"] and status["index"]["vectors"] == status["chunks"]
+    finally:
+        engine.close()
