@@ -179,7 +179,8 @@ class RequestGuard:
                                                 f"{host!r} (start it with --allow-remote to serve others)")
             origin = headers.get(b"origin", b"").decode("latin-1").strip()
             cross_site = headers.get(b"sec-fetch-site", b"").strip().lower() == b"cross-site"
-            if cross_site or (origin and origin != "null" and not is_loopback_name(origin.split("://", 1)[-1])):
+            # "null" is what a sandboxed frame or a file:// page sends: not ours either
+            if cross_site or (origin and not is_loopback_name(origin.split("://", 1)[-1])):
                 return await _answer(send, 403, "cross-site requests are refused (Origin "
                                                 f"{origin or 'from another site'})")
         path = scope.get("path", "")

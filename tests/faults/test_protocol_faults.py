@@ -142,5 +142,7 @@ def test_a_cross_site_browser_request_is_refused(server, http):
     assert answer.status_code == 403
     fetched = http.post("/admin/backup", headers={"sec-fetch-site": "cross-site"})
     assert fetched.status_code == 403
+    sandboxed = http.post("/admin/backup", headers={"origin": "null"})
+    assert sandboxed.status_code == 403
     assert _state(server["engine"]) == before
     assert http.get("/health", headers={"origin": "http://127.0.0.1:8100"}).status_code == 200
