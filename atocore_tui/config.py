@@ -9,6 +9,7 @@ raises :class:`ConfigError` naming the file and the line.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -120,6 +121,22 @@ class TuiSettings:
 
 
 @dataclass
+class DatabaseSettings:
+    synchronous: str = "normal"
+    """SQLite's durability: ``normal`` (WAL default: a power loss may drop the
+    last transactions, never corrupts) or ``full`` (every commit is synced
+    to disk: nothing acknowledged is lost on power loss; commits are slower)."""
+
+
+@dataclass
+class BackupSettings:
+    keep: int = 0
+    """Backups kept: after each new backup the oldest beyond this many are
+    deleted. 0 (the default) keeps every backup: deleting a user's backups
+    is opt-in."""
+
+
+@dataclass
 class Settings:
     data_dir: Path = field(default_factory=lambda: Path(platformdirs.user_data_dir(APP_NAME)))
     sources: SourcesSettings = field(default_factory=SourcesSettings)
@@ -130,6 +147,8 @@ class Settings:
     context: ContextSettings = field(default_factory=ContextSettings)
     extraction: ExtractionSettings = field(default_factory=ExtractionSettings)
     tui: TuiSettings = field(default_factory=TuiSettings)
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    backup: BackupSettings = field(default_factory=BackupSettings)
     config_path: Path | None = None
     """The file these settings were read from (not itself a setting)."""
 
@@ -233,9 +252,12 @@ def _convert(dotted: str, value: Any) -> Any:
         if isinstance(value, bool):
             raise ValueError(f"expected a number, got {value!r}")
         try:
-            return float(value)
+            number = float(value)
         except (TypeError, ValueError):
             raise ValueError(f"expected a number, got {value!r}") from None
+        if not math.isfinite(number):  # .nan passed every range check, then broke a lock wait
+            raise ValueError(f"expected a finite number, got {value!r}")
+        return number
     if hint == dict[str, str]:
         if isinstance(value, str):
             pairs = [p for p in value.split(",") if p.strip()]
@@ -363,3 +385,7 @@ def _validate(settings: Settings) -> None:
         bad("extraction.timeout must be positive")
     if settings.ingest.lock_timeout < 0:
         bad("ingest.lock_timeout must not be negative")
+    if settings.database.synchronous not in ("normal", "full"):
+        bad(f"database.synchronous must be normal or full, got {settings.database.synchronous!r}")
+    if settings.backup.keep < 0:
+        bad(f"backup.keep must not be negative, got {settings.backup.keep}")

@@ -40,7 +40,11 @@ class Engine:
         self.settings = settings
         self.data_dir = settings.data_dir
         self.embedder = Embedder(settings.embedding.model, settings.embedding.allow_download)
-        self.db = open_database(settings.data_dir)
+        self.db = open_database(settings.data_dir, settings.database.synchronous)
+        if not getattr(self.db, "read_only", False):
+            from .ops.backup import sweep_partials
+
+            sweep_partials(settings.data_dir)  # interrupted backups of dead processes (issue 11, item 12)
         self.vectors = ChunkVectors(settings.data_dir, self.embedder, settings.index)
         self.semantic = SemanticVectors(settings.data_dir,
                                         SemanticEncoder(threads=settings.retrieval.semantic_threads),
@@ -252,7 +256,7 @@ class Engine:
                         for n, p in self.settings.configured_sources().items()},
             "database": {"path": str(db_file), "bytes": _size(db_file), "schema_version": SCHEMA_VERSION},
             "documents": Document.select().count(),
-            "chunks": Chunk.select().count(),
+            "chunks": (chunk_count := Chunk.select().count()),
             "projects": sorted(self.known_projects()),
             "index": {
                 "path": str(index_file),
@@ -260,7 +264,8 @@ class Engine:
                 "vectors": meta.count if meta else 0,
                 "model": meta.model if meta else None,
                 "dtype": meta.dtype if meta else None,
-                "current": bool(meta) and meta.version == chunks_version(),
+                # current = proven consistent: the store's version and one vector per chunk
+                "current": bool(meta) and meta.version == chunks_version() and meta.count == chunk_count,
             },
             "embedding_model": self.settings.embedding.model or "bundled",
             "semantic": self.semantic_progress(),

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pkgutil
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Any, Sequence
@@ -20,6 +22,7 @@ from typing import Any, Sequence
 from .. import __version__
 from ..config import Settings, load_settings
 from ..errors import AtoCoreError, Busy, ConfigError, ModelError, NotFound, ValidationError
+from ..store.db import DatabaseDamaged, StorageError, busy_error, storage_error
 from . import status
 
 FIRST = ("ingest", "query")
@@ -34,6 +37,7 @@ def command_groups():
     return [m for m in modules if hasattr(m, "register")]
 
 EXIT_CODES: list[tuple[type[AtoCoreError], int]] = [
+    (StorageError, 6),
     (ConfigError, 2),
     (ValidationError, 2),
     (NotFound, 3),
@@ -69,20 +73,63 @@ def settings_from(args: argparse.Namespace) -> Settings:
     return load_settings(config_path=args.config, overrides=overrides)
 
 
+PATH_ARGUMENTS = frozenset({"path", "file"})
+"""Arguments that name files: any bytes a file name may hold are allowed
+(ingestion reports a non-UTF-8 name itself)."""
+
+
+def check_text_arguments(args: argparse.Namespace) -> None:
+    """Refuse arguments that are not valid UTF-8 (the shell passes such bytes
+    as lone surrogates, which no database or JSON can hold)."""
+    for name, value in vars(args).items():
+        values = value if isinstance(value, (list, tuple)) else [value]
+        for item in values:
+            if name in PATH_ARGUMENTS or not isinstance(item, str):
+                continue
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ValidationError(f"argument {name.replace('_', '-')} is not valid UTF-8 text; "
+                                      "nothing was done") from None
+
+
+def _silence_stdout() -> None:
+    """The reader of our output went away (``| head``): point stdout at
+    /dev/null so the interpreter's final flush cannot fail loudly either."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    data_dir = args.data_dir
     try:
+        check_text_arguments(args)
         settings = settings_from(args)
+        data_dir = settings.data_dir
+        if getattr(args, "without_engine", None):
+            # doctor: works on a data dir the engine cannot open
+            return args.without_engine(settings, args)
         from ..engine import Engine
 
-        engine = Engine(settings)
+        try:
+            engine = Engine(settings)
+        except DatabaseDamaged:
+            if getattr(args, "when_damaged", None):  # backup restore over a damaged database
+                return args.when_damaged(settings, args)
+            raise
         try:
             if args.serve:
                 from ..server import serve
 
                 return serve(engine, args.host, args.port, args.allow_remote)
-            return args.handler(engine, args)
+            code = args.handler(engine, args)
+            sys.stdout.flush()
+            return code
         finally:
             engine.close()
     except AtoCoreError as error:
@@ -91,3 +138,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("atocore-tui: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        _silence_stdout()
+        return 141  # as a shell reports a process ended by SIGPIPE
+    except UnicodeDecodeError as error:  # e.g. `query -` reading bytes that are not UTF-8 on stdin
+        print(f"atocore-tui: error: the input is not valid UTF-8 ({error.reason} at byte {error.start}); "
+              "stopped there", file=sys.stderr)
+        return 2
+    except Exception as error:  # the disk or the database file failed under a command
+        from peewee import DatabaseError
+
+        if not isinstance(error, (OSError, sqlite3.Error, DatabaseError)):
+            raise
+        storage = storage_error(error, data_dir)
+        if storage is not None:
+            print(f"atocore-tui: error: {storage}", file=sys.stderr)
+            return 6
+        busy = busy_error(error)
+        if busy is None:
+            raise
+        print(f"atocore-tui: error: {busy}", file=sys.stderr)
+        return 4

@@ -26,7 +26,7 @@ def register(commands) -> None:
                                                  "(the current state is backed up first)")
     restore.add_argument("stamp", help="the backup's stamp (see `backup list`)")
     restore.add_argument("--yes", action="store_true", help="confirm: replace the current database")
-    restore.set_defaults(handler=run_restore)
+    restore.set_defaults(handler=run_restore, when_damaged=run_restore_damaged)
 
     for action in (create, listing, validate, restore):
         action.add_argument("--json", action="store_true", help="print JSON")
@@ -87,6 +87,23 @@ def run_restore(engine, args) -> int:
     console().print(f"restored backup [bold]{result['restored']}[/]: {result['counts'].get('document', 0)} "
                     f"documents, {result['counts'].get('chunk', 0)} chunks; the previous state is backup "
                     f"[bold]{result['pre_restore_backup']}[/]")
+    return 0
+
+
+def run_restore_damaged(settings, args) -> int:
+    """``backup restore`` when the live database cannot be opened: the backup
+    is put in place of the damaged file (kept beside it)."""
+    from ..ops.doctor import restore_offline
+
+    if not args.yes:
+        raise ValidationError("restore replaces the current (damaged) database, which is kept beside it; "
+                              "add --yes to confirm")
+    result = restore_offline(settings.data_dir, args.stamp)
+    if args.json:
+        print_json(result)
+        return 0
+    console().print(f"restored backup [bold]{result['restored']}[/] over a damaged database; the damaged "
+                    f"file is kept as {result['damaged_file_kept']}")
     return 0
 
 

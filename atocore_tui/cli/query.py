@@ -32,6 +32,12 @@ def run(engine, args) -> int:
             if not text:
                 continue
             try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:  # stdin bytes that are not UTF-8 (surrogate-escaped)
+                shown = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+                print_json({"query": shown, "error": "the line is not valid UTF-8"}, compact=True)
+                continue
+            try:
                 hits = ask(text)
                 print_json({"query": text, "results": [h.to_dict() for h in hits]}, compact=True)
             except (ValidationError, NotFound) as error:

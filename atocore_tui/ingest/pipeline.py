@@ -44,6 +44,20 @@ def chunk_key(source: str, path: str, slot: str) -> int:
     return int(digest[:16], 16) >> 1
 
 
+def _is_utf8_name(path: str) -> bool:
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def display_name(path: str) -> str:
+    """A path that may carry surrogate escapes (a non-UTF-8 file name) as
+    printable text that still says which bytes it has: ``m\\xe9moire.md``."""
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def chunk_id_of(key: int) -> str:
     return f"{key:016x}"
 
@@ -180,7 +194,7 @@ class Ingester:
                 else:
                     planned.append(item)
                 if progress:
-                    progress(start + offset + 1, total, path)
+                    progress(start + offset + 1, total, display_name(path))
             if planned:
                 self._write(planned)
                 report.files.extend(p.report for p in planned)
@@ -200,6 +214,13 @@ class Ingester:
     def _plan(self, scope: Scope, path: str, document: Document | None, project: str | None,
               project_for: ProjectResolver | None,
               canonical: ProjectName | None = None) -> _Planned | FileReport:
+        if not _is_utf8_name(path):
+            # A file name that is not UTF-8 (os.walk hands it over with
+            # surrogate escapes) cannot be a chunk key, a stored path or JSON:
+            # skip it with its reason, shown under a lossless escaped name, and
+            # go on with the run (issue 11, item 1).
+            return FileReport(display_name(path), scope.source, "skipped",
+                              "file name is not valid UTF-8; rename the file to ingest it")
         try:
             read = read_file(scope.root, path, self.settings.ingest.max_file_bytes)
         except Skip as skip:

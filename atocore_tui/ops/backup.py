@@ -7,9 +7,10 @@ sidecar), and ``backup.json`` (stamp, counts per table, size and sha256 of
 every file). It is assembled in a hidden ``.partial-*`` folder and renamed into
 place last, so a crash never leaves a half backup that lists as one.
 
-Restore writes the backup into the live database through the backup API as
-well, inside one SQLite transaction: other connections (threads, a server
-process) see the old database or the new one, never a mix.
+Restore copies the backup's rows into the live database inside one SQLite
+write transaction that also covers the pre-restore snapshot: other
+connections (threads, a server process) see the old database or the new one,
+never a mix, and no write can fall between the snapshot and the copy.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from .. import __version__
 from ..errors import Busy, NotFound, ValidationError
 from ..locks import ingest_lock
 from ..store import DB_FILENAME, SCHEMA_VERSION, MODELS, utc_now
-from ..store.db import BUSY_TIMEOUT_MS, migrate_database
+from ..store.db import BUSY_TIMEOUT_MS, FTS_SCHEMA
 
 BACKUPS_FOLDER = "backups"
 METADATA_FILE = "backup.json"
@@ -63,7 +64,8 @@ class Backups:
         self.root = self.data_dir / BACKUPS_FOLDER
 
     # ----------------------------------------------------------------- create
-    def create(self, include_index: bool = False, label: str | None = None) -> dict:
+    def create(self, include_index: bool = False, label: str | None = None, *,
+               _holding_write_lock: bool = False) -> dict:
         """Snapshot the database (and optionally the index); returns the metadata."""
         if label is not None and not isinstance(label, str):
             raise ValidationError("label must be text")
@@ -74,10 +76,10 @@ class Backups:
             self._ensure_index_saved()
         self.root.mkdir(parents=True, exist_ok=True)
         self._sweep_partials()
-        partial = self.root / f"{PARTIAL_PREFIX}{uuid.uuid4().hex}"
+        partial = self.root / f"{PARTIAL_PREFIX}{os.getpid()}-{uuid.uuid4().hex}"
         partial.mkdir()
         try:
-            schema_version, counts = self._copy_database(partial / DB_FILENAME)
+            schema_version, counts = self._copy_database(partial / DB_FILENAME, _holding_write_lock)
             if include_index:
                 self._copy_index_files(partial / INDEX_FOLDER)
             files = _describe_files(partial)
@@ -96,14 +98,35 @@ class Backups:
         except BaseException:
             shutil.rmtree(partial, ignore_errors=True)
             raise
+        if not _holding_write_lock:  # (a restore's own snapshot never prunes the backup it restores)
+            self.prune()
         return {**meta, "path": str(self.root / meta["stamp"])}
 
-    def _copy_database(self, target: Path) -> tuple[int, dict[str, int]]:
+    def prune(self) -> list[str]:
+        """Delete the oldest backups beyond the ``backup.keep`` setting (issue
+        11, item 8: repeated backups used to fill the disk); returns their stamps."""
+        keep = getattr(getattr(self.engine, "settings", None), "backup", None)
+        keep = keep.keep if keep is not None else 0
+        if keep <= 0:
+            return []
+        published = [e for e in self.list() if STAMP_PATTERN.fullmatch(e["stamp"])]
+        pruned = []
+        for entry in published[keep:]:
+            shutil.rmtree(self.root / entry["stamp"], ignore_errors=True)
+            pruned.append(entry["stamp"])
+        return pruned
+
+    def _copy_database(self, target: Path, holding_write_lock: bool = False) -> tuple[int, dict[str, int]]:
         """Online copy of the live database, in one backup step (one read
         transaction, so one consistent snapshot even while another process
-        writes); the copy is switched out of WAL mode so it is one file."""
+        writes); the copy is switched out of WAL mode so it is one file.
+
+        ``holding_write_lock``: a restore holds SQLite's write lock on another
+        connection; this read-only copy still runs (WAL readers never wait)
+        and sees exactly the state the restore replaces."""
         live = self.data_dir / DB_FILENAME
-        with closing(_connect(live)) as source, closing(sqlite3.connect(str(target))) as copy:
+        with closing(_connect(live, read_only=holding_write_lock)) as source, \
+                closing(sqlite3.connect(str(target))) as copy:
             source.backup(copy)
             copy.execute("PRAGMA journal_mode=DELETE")
             return _schema_version(copy), table_counts(copy)
@@ -141,7 +164,9 @@ class Backups:
     def _publish(self, partial: Path, meta: dict) -> str:
         """Give the backup the first free stamp of this second and rename it into place."""
         base = datetime.now(timezone.utc).strftime(STAMP_FORMAT)
-        for number in range(1, 1000):
+        # after the newest of this second, never a gap left by a pruned one (it would sort oldest)
+        taken = [_stamp_order(p.name)[1] for p in self.root.glob(base + "*") if STAMP_PATTERN.fullmatch(p.name)]
+        for number in range(max(taken, default=0) + 1, 1000):
             stamp = base if number == 1 else f"{base}-{number}"
             final = self.root / stamp
             if final.exists():
@@ -158,14 +183,7 @@ class Backups:
         raise Busy("too many backups in one second")
 
     def _sweep_partials(self) -> None:
-        """Remove leftovers of backups that crashed (old enough not to be in progress)."""
-        now = time.time()
-        for folder in self.root.glob(PARTIAL_PREFIX + "*"):
-            try:
-                if now - folder.stat().st_mtime > PARTIAL_MAX_AGE_SECONDS:
-                    shutil.rmtree(folder, ignore_errors=True)
-            except OSError:
-                pass
+        sweep_partials(self.data_dir)
 
     # ------------------------------------------------------------------- list
     def list(self) -> list[dict]:
@@ -215,8 +233,14 @@ class Backups:
     def restore(self, stamp: str) -> dict:
         """Replace the live database (and index) with a backup that validates.
 
-        The current state is backed up first (label ``pre-restore``). The
-        ingestion lock is held throughout so no ingestion writes meanwhile.
+        One critical section against every writer (issue 11, item 3): a
+        connection takes SQLite's write lock (``BEGIN IMMEDIATE``); while it
+        holds it the current state is backed up (label ``pre-restore``, read
+        through WAL by a second connection) and the backup's rows replace the
+        live ones; then it commits. Any other writer, in any process, waits on
+        the busy timeout (or is refused) and so lands either in the
+        pre-restore backup or after the restore, never in between. The
+        ingestion lock is held as well so the index is not saved meanwhile.
         """
         result = self.validate(stamp)
         if not result["valid"]:
@@ -226,43 +250,36 @@ class Backups:
         meta = self._read_metadata(folder)
         engine = self.engine
         with ingest_lock(self.data_dir, engine.settings.ingest.lock_timeout, purpose="restore"):
-            before = self.create(label="pre-restore")
             with engine.vectors.index.lock:
-                self._restore_database(folder / DB_FILENAME)
-                self._restore_index(folder / INDEX_FOLDER if meta["include_index"] else None)
+                with closing(_connect(self.data_dir / DB_FILENAME, autocommit=True)) as live:
+                    live.execute("ATTACH DATABASE ? AS restored", (_read_only_uri(folder / DB_FILENAME),))
+                    try:
+                        live.execute("BEGIN IMMEDIATE")
+                    except sqlite3.OperationalError as exc:
+                        raise Busy(f"the database stayed busy, so nothing was restored ({exc}); "
+                                   "try again") from None
+                    try:
+                        before = self.create(label="pre-restore", _holding_write_lock=True)
+                        version = replace_contents(live)
+                        live.execute("COMMIT")
+                    except BaseException:
+                        live.execute("ROLLBACK")
+                        raise
+                    live.execute("DETACH DATABASE restored")
+                self._restore_index(folder / INDEX_FOLDER if meta["include_index"] else None, version)
         counts = table_counts(engine.db.connection())
         return {"restored": stamp, "pre_restore_backup": before["stamp"], "counts": counts}
 
-    def _restore_database(self, backup_db: Path) -> None:
-        """Write the backup into the live database file in one transaction.
-
-        The engine's connection is closed and reopened around it; the
-        ``SqliteDatabase`` object stays the same, so the models stay bound.
-        """
-        db = self.engine.db
-        db.close()
-        try:
-            with closing(_connect(backup_db, read_only=True)) as source, \
-                    closing(_connect(self.data_dir / DB_FILENAME)) as live:
-                source.backup(live)
-        finally:
-            db.connect(reuse_if_open=True)
-        migrate_database(db)
-
-    def _restore_index(self, backup_index: Path | None) -> None:
+    def _restore_index(self, backup_index: Path | None, version: tuple[int, int] | None = None) -> None:
         """Put the backup's index in place, or delete the live one (it is derived
         data, rebuilt from the restored database on next use); either way the
-        in-memory index is dropped so the next query reloads it."""
-        live = self._live_index_dir()
-        if backup_index is not None:
-            live.mkdir(parents=True, exist_ok=True)
-            for name in INDEX_FILES:  # vectors first, sidecar last: how the index saves
-                tmp = live / f"{name}.restore{os.getpid()}"
-                shutil.copyfile(backup_index / name, tmp)
-                os.replace(tmp, live / name)
-        else:
-            for name in reversed(INDEX_FILES):
-                (live / name).unlink(missing_ok=True)
+        in-memory index is dropped so the next query reloads it.
+
+        ``version``: (the backup's chunks version, the new one the restore
+        gave the store). A backed-up index that reflected the backup's chunks
+        is relabelled with the new version; any other stays as it was and is
+        found stale (and rebuilt) on next use."""
+        restore_index_files(self._live_index_dir(), backup_index, version)
         self.engine.vectors.reset()
 
     # ---------------------------------------------------------------- helpers
@@ -299,13 +316,120 @@ class Backups:
         return meta
 
 
+def sweep_partials(data_dir: Path) -> list[str]:
+    """Remove leftovers of backups that were interrupted: a ``.partial-<pid>-*``
+    folder whose process is gone (at once: called when an engine starts, issue
+    11, item 12), and any other partial folder old enough not to be in progress."""
+    root = data_dir / BACKUPS_FOLDER
+    swept = []
+    now = time.time()
+    try:
+        folders = list(root.glob(PARTIAL_PREFIX + "*"))
+    except OSError:
+        return swept
+    for folder in folders:
+        owner = folder.name[len(PARTIAL_PREFIX):].split("-", 1)[0]
+        try:
+            if owner.isdigit():
+                dead = int(owner) != os.getpid() and not _alive(int(owner))
+            else:  # a name without the pid (an older version's): by age
+                dead = now - folder.stat().st_mtime > PARTIAL_MAX_AGE_SECONDS
+            if dead:
+                shutil.rmtree(folder, ignore_errors=True)
+                swept.append(folder.name)
+        except OSError:
+            pass
+    return swept
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 # ------------------------------------------------------------------ SQLite
-def _connect(path: Path, read_only: bool = False) -> sqlite3.Connection:
-    """A plain sqlite3 connection of our own (not the engine's Peewee one)."""
+def _read_only_uri(path: Path) -> str:
+    return path.resolve().as_uri() + "?mode=ro"
+
+
+def _connect(path: Path, read_only: bool = False, autocommit: bool = False) -> sqlite3.Connection:
+    """A plain sqlite3 connection of our own (not the engine's Peewee one).
+    ``autocommit``: no implicit transactions (the caller says BEGIN)."""
+    extra = {"isolation_level": None} if autocommit else {}
     if read_only:
-        return sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True,
-                               timeout=BUSY_TIMEOUT_MS / 1000)
-    return sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000)
+        return sqlite3.connect(_read_only_uri(path), uri=True, timeout=BUSY_TIMEOUT_MS / 1000, **extra)
+    return sqlite3.connect(str(path), uri=True, timeout=BUSY_TIMEOUT_MS / 1000, **extra)
+
+
+FTS_TRIGGERS = [statement for statement in FTS_SCHEMA if "CREATE TRIGGER" in statement]
+
+
+def replace_contents(live: sqlite3.Connection) -> tuple[int, int]:
+    """Inside the caller's write transaction, replace every row of the live
+    database with the rows of the attached database ``restored``.
+
+    The live schema stays (it is this version's; a backup's older schema has
+    a subset of its columns, and migrations only add columns with defaults).
+    The full-text index is rebuilt from the restored chunks, and the chunk
+    version becomes newer than both the live and the backup one, so no index
+    built from either state is taken for current. Returns (the backup's chunk
+    version, the new one).
+    """
+    def version(schema: str) -> int:
+        row = live.execute(f"SELECT value FROM {schema}.meta WHERE key = 'chunks_version'").fetchone()
+        return int(row[0]) if row else 0
+
+    live_version, backup_version = version("main"), version("restored")
+    restored_tables = {r[0] for r in live.execute(
+        "SELECT name FROM restored.sqlite_master WHERE type = 'table'")}
+    tables = [r[0] for r in live.execute(
+        "SELECT name FROM main.sqlite_master WHERE type = 'table' AND sql NOT LIKE 'CREATE VIRTUAL%' "
+        "AND name NOT LIKE 'sqlite_%' AND name NOT LIKE ? ORDER BY name", (f"{FTS_TABLE}%",))]
+    for statement in FTS_TRIGGERS:  # re-created below; the FTS index is rebuilt in one pass instead
+        name = statement.split("IF NOT EXISTS", 1)[1].split()[0]
+        live.execute(f"DROP TRIGGER IF EXISTS main.{name}")
+    for table in tables:
+        live.execute(f'DELETE FROM main."{table}"')
+        if table not in restored_tables:
+            continue
+        ours = [r[1] for r in live.execute(f'PRAGMA main.table_info("{table}")')]
+        theirs = {r[1] for r in live.execute(f'PRAGMA restored.table_info("{table}")')}
+        columns = ", ".join(f'"{c}"' for c in ours if c in theirs)
+        live.execute(f'INSERT INTO main."{table}" ({columns}) SELECT {columns} FROM restored."{table}"')
+    live.execute(f"INSERT INTO main.{FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')")
+    for statement in FTS_TRIGGERS:
+        live.execute(statement)
+    live.execute("REPLACE INTO main.meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+    new_version = max(live_version, backup_version) + 1
+    live.execute("REPLACE INTO main.meta (key, value) VALUES ('chunks_version', ?)", (str(new_version),))
+    return backup_version, new_version
+
+
+def restore_index_files(live: Path, backup_index: Path | None, version: tuple[int, int] | None) -> None:
+    """Put a backup's index files in place (vectors first, sidecar last, as
+    the index saves), or delete the live ones."""
+    if backup_index is None:
+        for name in reversed(INDEX_FILES):
+            (live / name).unlink(missing_ok=True)
+        return
+    live.mkdir(parents=True, exist_ok=True)
+    for name in INDEX_FILES:
+        tmp = live / f"{name}.restore{os.getpid()}"
+        try:
+            shutil.copyfile(backup_index / name, tmp)
+            if name == INDEX_FILES[1] and version is not None:
+                sidecar = json.loads(tmp.read_text(encoding="utf-8"))
+                if sidecar.get("version") == version[0]:
+                    sidecar["version"] = version[1]
+                    tmp.write_text(json.dumps(sidecar, indent=2), encoding="utf-8")
+            os.replace(tmp, live / name)
+        finally:
+            tmp.unlink(missing_ok=True)
 
 
 def table_names() -> list[str]:

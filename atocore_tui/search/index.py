@@ -12,8 +12,10 @@ notices the new one by the sidecar's modification time and reloads.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import shutil
 import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -137,15 +139,28 @@ class VectorIndex:
         with self.lock:
             assert self.index is not None and self.meta is not None
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            _sweep_dead_temporaries(self.path.parent)
             tmp = self.path.with_name(self.path.name + f".tmp{os.getpid()}")
-            self.index.save(str(tmp))
-            os.replace(tmp, self.path)
-            self.meta.version = version
-            self.meta.count = len(self.index)
-            self.meta.built_at = utc_now()
             tmp_meta = self.meta_path.with_name(self.meta_path.name + f".tmp{os.getpid()}")
-            tmp_meta.write_text(json.dumps(asdict(self.meta), indent=2), encoding="utf-8")
-            os.replace(tmp_meta, self.meta_path)
+            meta = IndexMeta(**{**asdict(self.meta), "version": version, "count": len(self.index),
+                                "built_at": utc_now()})
+            try:
+                try:
+                    self.index.save(str(tmp))
+                except RuntimeError as exc:
+                    # usearch says only "Failed to serialize into stream": give the OS's reason
+                    raise _write_error(self.path, exc) from None
+                os.replace(tmp, self.path)
+                tmp_meta.write_text(json.dumps(asdict(meta), indent=2), encoding="utf-8")
+                os.replace(tmp_meta, self.meta_path)
+            except BaseException:
+                # A full disk (or a kill) mid-save: leave no orphan temporary
+                # file; the old sidecar no longer matches the vectors file, so
+                # the next open rebuilds (issue 11, item 11).
+                for leftover in (tmp, tmp_meta):
+                    leftover.unlink(missing_ok=True)
+                raise
+            self.meta = meta
             self._seen_mtime_ns = self._meta_mtime_ns()
 
     # ---------------------------------------------------------------- reading
@@ -170,3 +185,29 @@ class VectorIndex:
                 found = [found]
             return {key: np.asarray(vec, dtype=np.float32)
                     for key, vec in zip(keys, found) if vec is not None}
+
+
+def _write_error(path: Path, exc: Exception) -> OSError:
+    """An OSError for a failed index write: ENOSPC when the disk has (nearly)
+    no room left, EIO otherwise."""
+    try:
+        full = shutil.disk_usage(path.parent).free < 1 << 20
+    except OSError:
+        full = False
+    code = errno.ENOSPC if full else errno.EIO
+    return OSError(code, f"{os.strerror(code)} (writing the index: {exc})", str(path))
+
+
+def _sweep_dead_temporaries(folder: Path) -> None:
+    """Remove ``*.tmp<pid>`` files of writers that were killed mid-save (kill -9
+    leaves them; issue 11, item 11): a pid that no longer runs."""
+    for leftover in folder.glob("*.tmp*"):
+        pid = leftover.name.rsplit(".tmp", 1)[-1]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            leftover.unlink(missing_ok=True)
+        except OSError:
+            pass

@@ -8,6 +8,7 @@ commit and save, or a file from elsewhere) and is rebuilt from the database.
 
 from __future__ import annotations
 
+import errno
 import time
 from pathlib import Path
 from typing import Callable
@@ -57,20 +58,41 @@ class ChunkVectors:
         about to write), so a rebuild runs at once instead of taking the lock.
         """
         with self.index.lock:
+            # In-process writers keep the in-memory index current, so while one
+            # runs, other callers trust it. A caller holding the ingestion lock
+            # is the one writer that is about to start: it must prove the index
+            # consistent first, or a crashed writer's stale index would be
+            # saved under the new version (issue 11, item 2).
+            trust_writers = bool(self.writers) and not holding_lock
             if self.index.index is None or self.index.changed_on_disk():
                 reason = self.index.open(*self._identity())
                 if reason is None:
                     self.version = self.index.meta.version
-                elif self.index.index is None or not self.writers:
+                    if not trust_writers:
+                        reason = self._inconsistency()
+                if reason is not None and (self.index.index is None or not trust_writers):
                     return self._try_rebuild(reason, progress, holding_lock)
-            if self.writers:
+            if trust_writers:
                 return None
             current = chunks_version()
             if self.version != current:
                 return self._try_rebuild(
                     f"index reflects store version {self.version}, store is at {current}",
                     progress, holding_lock)
+            if holding_lock and (reason := self._inconsistency()):
+                return self._try_rebuild(reason, progress, holding_lock)
             return None
+
+    def _inconsistency(self) -> str | None:
+        """Why the in-memory index does not match the store (version and
+        vector count against chunk count), or None when it does."""
+        current = chunks_version()
+        if self.version != current:
+            return f"index reflects store version {self.version}, store is at {current}"
+        chunks = Chunk.select().count()
+        if len(self.index) != chunks:
+            return f"index holds {len(self.index)} vectors for {chunks} chunks"
+        return None
 
     def _try_rebuild(self, reason: str, progress: Progress | None, holding_lock: bool) -> str | None:
         if not Chunk.select().exists():
@@ -91,9 +113,16 @@ class ChunkVectors:
                 self.index.reset(*self._identity())
                 self.version = -1
             return None
+        except OSError as exc:
+            # A read-only data dir (issue 11, item 10): neither the lock nor the
+            # index file can be written, so build the index in memory only.
+            if exc.errno not in (errno.EROFS, errno.EACCES, errno.EPERM):
+                raise
+            self.rebuild(reason, progress, save=False)
         return reason
 
-    def rebuild(self, reason: str = "requested", progress: Progress | None = None) -> float:
+    def rebuild(self, reason: str = "requested", progress: Progress | None = None, *,
+                save: bool = True) -> float:
         """Re-embed every chunk into a fresh index and save it; returns seconds."""
         started = time.perf_counter()
         with self.index.lock:
@@ -117,7 +146,8 @@ class ChunkVectors:
                 done += len(rows)
                 if progress:
                     progress(done, total, "embedding chunks")
-            self.index.save(version)
+            if save:
+                self.index.save(version)
             self.version = version
         self.last_rebuild = reason
         return time.perf_counter() - started

@@ -58,7 +58,7 @@ def serve(engine, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, allow_remo
 
     from .app import create_app
 
-    app = create_app(engine, token=_token())
+    app = create_app(engine, token=_token(), allow_remote=allow_remote)
     uvicorn.run(app, host=host, port=port, workers=1, log_level=log_level, access_log=False,
                 server_header=False)
     return 0

@@ -16,7 +16,7 @@ from fastapi import FastAPI
 
 from .. import __version__
 from . import errors, routes_admin, routes_core, routes_graph, routes_interactions, routes_memory, routes_projects
-from .guards import MAX_BODY_BYTES, BodyLimit, TokenGuard
+from .guards import MAX_BODY_BYTES, BodyLimit, RequestGuard, TokenGuard, install_storage_errors
 
 TOKEN_ENV = "ATOCORE_API_TOKEN"
 
@@ -26,9 +26,12 @@ def token_from_env(env: dict | None = None) -> str | None:
     return value or None
 
 
-def create_app(engine, *, token: str | None = None, max_body_bytes: int = MAX_BODY_BYTES):
+def create_app(engine, *, token: str | None = None, max_body_bytes: int = MAX_BODY_BYTES,
+               allow_remote: bool = False):
     """The ASGI app for ``engine``: the FastAPI app wrapped in the body limit
-    and, when a token is given, the bearer-token guard. ``app.state.engine``
+    the request guard (loopback Host unless ``allow_remote``, JSON writes, no lone
+    surrogates, bounded nesting and ids) and, when a token is given, the
+    bearer-token guard. ``app.state.engine``
     (on the inner app, reachable as ``.api``) is the engine every route uses."""
     api = FastAPI(
         title="AtoCore TUI",
@@ -39,10 +42,11 @@ def create_app(engine, *, token: str | None = None, max_body_bytes: int = MAX_BO
     api.state.engine = engine
     api.state.token = token
     errors.install(api)
+    install_storage_errors(api)
     for module in (routes_core, routes_projects, routes_memory, routes_interactions, routes_admin):
         api.include_router(module.router)
     api.include_router(routes_graph.router)
     api.include_router(routes_graph.alerts_router)
-    app = BodyLimit(TokenGuard(api, token), max_body_bytes)
+    app = BodyLimit(TokenGuard(RequestGuard(api, allow_remote), token), max_body_bytes)
     app.api = api
     return app
