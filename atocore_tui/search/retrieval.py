@@ -71,9 +71,10 @@ def _names_pattern(names: Sequence[str]) -> re.Pattern | None:
 MAX_QUERY_TERMS = 64
 """A prompt's first distinct terms that the full-text side matches (a pasted
 page would otherwise make one huge OR)."""
-LEXICAL_SCORED = 1000
-"""How many full-text matches are scored per query: enough that on most
-vaults every chunk that matches a term gets its exact BM25."""
+LEXICAL_SCORED = 400
+"""How many full-text matches are listed with their BM25 per query: the other
+sides' candidates are mostly among them (Cranfield: the same nDCG as with
+1,000, 1 ms less per query at 5k passages)."""
 
 
 class _Signal:
