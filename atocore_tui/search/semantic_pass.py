@@ -35,7 +35,8 @@ from .index import VectorIndex
 from .semantic import SemanticEncoder
 
 Progress = Callable[[int, int, str], None]
-BATCH = 32
+BATCH = 8
+"""Chunks per round trip; a stop request waits for at most one batch (~0.3 s)."""
 SAVE_EVERY_SECONDS = 20.0
 MAX_ROUNDS = 20
 
