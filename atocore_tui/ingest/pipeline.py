@@ -33,9 +33,28 @@ ProjectName = Callable[[str], str]
 """A project name from front matter -> its canonical id (aliases resolved)."""
 
 BATCH_FILES = 64
-INSERT_BATCH = 200
-"""Chunk rows per INSERT (13 columns each: well under SQLite's parameter limit)."""
+_IDS_PER_SELECT = 500
+"""Ids per ``IN (...)`` list (well under SQLite's parameter limit)."""
 SAVE_EVERY_SECONDS = 5.0
+
+
+_DOCUMENT_COLUMNS = ("project", "front_matter_project", "title", "tags", "content_hash", "size",
+                     "mtime", "ingested_at", "warnings")
+_DOCUMENT_INSERT = (f"INSERT INTO document (source, path, {', '.join(_DOCUMENT_COLUMNS)}) "
+                    f"VALUES ({', '.join('?' * (len(_DOCUMENT_COLUMNS) + 2))})")
+_CHUNK_COLUMNS = ("key", "chunk_id", "ordinal", "heading_path", "title", "content", "tags",
+                  "content_hash", "char_start", "char_end", "line_start", "line_end")
+_CHUNK_INSERT = (f"INSERT INTO chunk (document_id, {', '.join(_CHUNK_COLUMNS)}) "
+                 f"VALUES ({', '.join('?' * (len(_CHUNK_COLUMNS) + 1))})")
+
+
+def _document_values(fields: dict) -> tuple:
+    """A document's column values as stored (JSON fields as Peewee writes them)."""
+    return tuple(getattr(Document, name).db_value(fields[name]) for name in _DOCUMENT_COLUMNS)
+
+
+def _chunk_values(document_id: int, row: dict) -> tuple:
+    return (document_id, *(getattr(Chunk, name).db_value(row[name]) for name in _CHUNK_COLUMNS))
 
 
 def chunk_key(source: str, path: str, slot: str) -> int:
@@ -282,21 +301,39 @@ class Ingester:
         vectors = self.vectors.embedder.encode(texts) if texts else np.zeros((0, 1), np.float32)
         removed = [k for p in planned for k in p.removed]
         with self.db.atomic():
+            cursor = self.db.cursor()
+            now = utc_now()
+            fields = {id(p): dict(project=p.project, front_matter_project=p.front_matter_project,
+                                  title=p.title, tags=p.tags, content_hash=p.read.content_hash,
+                                  size=p.read.size, mtime=p.read.mtime, ingested_at=now,
+                                  warnings=p.report.warnings)
+                      for p in planned}
+            document_ids = {p.report.path: p.document.id for p in planned if p.document is not None}
             for p in planned:
-                fields = dict(project=p.project, front_matter_project=p.front_matter_project,
-                              title=p.title, tags=p.tags,
-                              content_hash=p.read.content_hash, size=p.read.size, mtime=p.read.mtime,
-                              ingested_at=utc_now(), warnings=p.report.warnings)
-                if p.document is None:
-                    document = Document.create(source=p.report.source, path=p.report.path, **fields)
-                else:
-                    document = p.document
-                    Document.update(**fields).where(Document.id == document.id).execute()
-                if p.removed:
-                    Chunk.delete().where(Chunk.key.in_(p.removed)).execute()
-                new_rows = [{"document": document.id, **row} for is_new, row in p.rows if is_new]
-                for start in range(0, len(new_rows), INSERT_BATCH):
-                    Chunk.insert_many(new_rows[start:start + INSERT_BATCH]).execute()
+                if p.document is not None:
+                    Document.update(**fields[id(p)]).where(Document.id == p.document.id).execute()
+            fresh = [p for p in planned if p.document is None]
+            if fresh:
+                # New documents in one prepared statement, then their ids by the
+                # (source, path) unique index; Peewee's per-row create() cost more
+                # than SQLite did.
+                cursor.executemany(_DOCUMENT_INSERT, [
+                    (p.report.source, p.report.path, *_document_values(fields[id(p)])) for p in fresh])
+                for start in range(0, len(fresh), _IDS_PER_SELECT):
+                    part = fresh[start:start + _IDS_PER_SELECT]
+                    marks = ", ".join("?" * len(part))
+                    document_ids.update(cursor.execute(
+                        f"SELECT path, id FROM document WHERE source = ? AND path IN ({marks})",
+                        [part[0].report.source, *(p.report.path for p in part)]).fetchall())
+            if removed:
+                for start in range(0, len(removed), _IDS_PER_SELECT):
+                    part = removed[start:start + _IDS_PER_SELECT]
+                    cursor.execute(f"DELETE FROM chunk WHERE key IN ({', '.join('?' * len(part))})", part)
+            new_rows = [_chunk_values(document_ids[p.report.path], row)
+                        for p in planned for is_new, row in p.rows if is_new]
+            if new_rows:
+                cursor.executemany(_CHUNK_INSERT, new_rows)
+            for p in planned:
                 for is_new, row in p.rows:
                     if not is_new:
                         Chunk.update(**row).where(Chunk.key == row["key"]).execute()
