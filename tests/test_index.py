@@ -186,3 +186,16 @@ def test_graph_is_built_cheaply_while_searches_scan_and_rebuilt_past_exact_below
     lowered = VectorIndex(tmp_path, "s", expansion_add=128, exact_below=50)
     assert lowered.open("m", "f", 16) is None and lowered.index.expansion_add == 128
     assert len(lowered) == 60 and lowered.search(vectors[7], 1)[0][0] == 7
+
+
+def test_bundled_model_loads_as_model2vec_loads_it():
+    """The engine reads a model folder itself (without the hub client); the
+    vectors must be those of model2vec's own loader."""
+    import numpy as np
+    from model2vec import StaticModel
+
+    texts = ["Gearbox backlash after TVAC", "Ti-6Al-4V bracket", "", "x" * 3000]
+    ours = Embedder().load()
+    theirs = StaticModel.from_pretrained(str(BUNDLED_MODEL), force_download=False)
+    assert ours.normalize == theirs.normalize and ours.max_length == theirs.max_length
+    assert np.array_equal(ours.encode(texts), theirs.encode(texts))
