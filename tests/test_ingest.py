@@ -273,14 +273,15 @@ def test_reingest_of_an_unchanged_vault_parses_nothing(engine, vault, monkeypatc
     assert calls == []
 
 
-def test_many_new_notes_in_one_run_keep_their_own_chunks_and_fields(tmp_path):
+def test_many_new_notes_in_one_run_keep_their_own_chunks_and_fields(tmp_path, monkeypatch):
     """New notes are written in bulk (one statement per batch, ids looked up
     after); every chunk must still belong to its own note, and the stored
     fields read back as written, across more than one batch."""
-    from atocore_tui.ingest.pipeline import BATCH_FILES
+    from atocore_tui.ingest import pipeline
 
+    monkeypatch.setattr(pipeline, "BATCH_FILES", 8)
     vault = tmp_path / "v"
-    count = BATCH_FILES * 2 + 3
+    count = 8 * 2 + 3
     for i in range(count):
         write(vault / f"n{i:03d}.md", f"---\ntags: [t{i}, shared]\nproject: p{i % 3}\n---\n"
                                       f"# Note {i}\n\nword{i}x about flanges.\n\n## More\n\nsecond part {i}\n")

