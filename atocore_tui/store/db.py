@@ -151,8 +151,10 @@ def migrate_database(db: SqliteDatabase) -> int:
 
 
 def get_meta(key: str, default: str | None = None) -> str | None:
-    row = Meta.get_or_none(Meta.key == key)
-    return row.value if row else default
+    # Plain SQL: read on every query (chunks_version), and Peewee's
+    # get_or_none took 0.29 ms here against 5 us.
+    row = Meta._meta.database.execute_sql('SELECT "value" FROM "meta" WHERE "key" = ?', (key,)).fetchone()
+    return row[0] if row else default
 
 
 def set_meta(key: str, value: str) -> None:
