@@ -33,6 +33,7 @@ from ..store.models import utc_now
 SCAN_EXPANSION_ADD = 16
 """Graph construction effort while every search is a scan (recall of an HNSW
 search over such a graph would be ~0.78 instead of ~0.99, hence the rebuild)."""
+UPGRADE_SLICE = 8192
 
 
 @dataclass
@@ -81,8 +82,9 @@ class VectorIndex:
             return
         keys = np.asarray(self.index.keys[0:len(self.index)], dtype=np.uint64)
         rebuilt = self._new_index(self.index.ndim)
-        if len(keys):
-            rebuilt.add(keys, np.vstack(self.index.get(keys, dtype=np.float32)))
+        for start in range(0, len(keys), UPGRADE_SLICE):  # slices: no float32 copy of them all
+            part = keys[start:start + UPGRADE_SLICE]
+            rebuilt.add(part, np.vstack(self.index.get(part, dtype=np.float32)))
         self.index = rebuilt
 
     def read_meta(self) -> IndexMeta | None:
