@@ -188,7 +188,7 @@ def run_load(vault: Path, data: Path, args, workers: int) -> dict:
         conn.close()
         pids = server_pids(server.pid)
         rss_before = rss_mb(pids)
-        cpu_before = cpu_seconds(pids)
+        cpu_before = {pid: cpu_seconds([pid]) for pid in pids}
         prompts = queries(500, seed=args.seed)
         results: list = []
         stop = time.monotonic() + args.duration
@@ -201,12 +201,14 @@ def run_load(vault: Path, data: Path, args, workers: int) -> dict:
             t.join()
         elapsed = time.perf_counter() - started
         rss_after = rss_mb(server_pids(server.pid))
-        cpu = cpu_seconds(pids) - cpu_before
+        per_process = [cpu_seconds([pid]) - cpu_before[pid] for pid in pids]
+        cpu = sum(per_process)
     finally:
         server.terminate()
         server.wait(30)
     return {"workers": workers, "health": health, "results": results, "elapsed": elapsed,
-            "processes": len(pids), "rss_before": rss_before, "rss_after": rss_after, "cpu": cpu}
+            "processes": len(pids), "rss_before": rss_before, "rss_after": rss_after, "cpu": cpu,
+            "cpu_per_process": per_process}
 
 
 def report(run: dict, args, base: dict | None) -> int:
@@ -216,7 +218,8 @@ def report(run: dict, args, base: dict | None) -> int:
     ratio = f" ({rate / (len(base['results']) / base['elapsed']):.2f}x one run of {base['workers']})" if base else ""
     print(f"== workers {run['workers']}: {args.clients} clients, {elapsed:.1f} s, {len(results):,} requests, "
           f"{rate:.1f} req/s{ratio}, errors {len(errors)}; server CPU {run['cpu']:.1f} s "
-          f"({len(results) / max(run['cpu'], 1e-9):.0f} requests per CPU-second); server RSS {run['rss_before']:.0f} -> "
+          f"({len(results) / max(run['cpu'], 1e-9):.0f} requests per CPU-second; per process "
+          f"{', '.join(f'{c:.1f}' for c in run['cpu_per_process'])} s); server RSS {run['rss_before']:.0f} -> "
           f"{run['rss_after']:.0f} MB over {run['processes']} process(es)")
     print(f"{'route':<20}{'n':>7}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}")
     for name in [n for _, n in MIX] + ["all"]:
