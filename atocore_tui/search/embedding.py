@@ -47,16 +47,16 @@ def _load_folder(folder: Path):
     from model2vec.model import _DEFAULT_NORMALIZE, DEFAULT_MAX_LENGTH
     from tokenizers import Tokenizer
 
-    tensors = safetensors.safe_open(str(folder / "model.safetensors"), framework="numpy")
-    names = set(tensors.keys())
-    if "embeddings" not in names:  # another layout: let model2vec work it out
+    with safetensors.safe_open(str(folder / "model.safetensors"), framework="numpy") as tensors:
+        names = set(tensors.keys())
+        arrays = {name: tensors.get_tensor(name) for name in ("embeddings", "weights", "mapping")
+                  if name in names}
+    if "embeddings" not in arrays:  # another layout: let model2vec work it out
         return StaticModel.from_pretrained(str(folder), force_download=False)
     config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
     return StaticModel(
-        vectors=tensors.get_tensor("embeddings"),
-        tokenizer=Tokenizer.from_file(str(folder / "tokenizer.json")),
-        weights=tensors.get_tensor("weights") if "weights" in names else None,
-        token_mapping=tensors.get_tensor("mapping") if "mapping" in names else None,
+        vectors=arrays["embeddings"], tokenizer=Tokenizer.from_file(str(folder / "tokenizer.json")),
+        weights=arrays.get("weights"), token_mapping=arrays.get("mapping"),
         config=config, normalize=config.get("normalize", _DEFAULT_NORMALIZE),
         max_length=config.get("max_length", DEFAULT_MAX_LENGTH))
 
