@@ -148,7 +148,9 @@ def request_for(name: str, rng: random.Random, prompts: list[str]) -> tuple[str,
     return "GET", "/interactions?client=serve_load&limit=50", None
 
 
-def client(port: int, seed: int, stop: float, prompts: list[str], out: list) -> None:
+def client(port: int, seed: int, stop: float, prompts: list[str], out: list, fresh: bool = False) -> None:
+    """One client: requests back to back over a keep-alive connection, or with
+    ``fresh`` a new connection per request (as a hook running curl would)."""
     rng = random.Random(seed)
     names = [name for weight, name in MIX for _ in range(weight)]
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
@@ -162,6 +164,8 @@ def client(port: int, seed: int, stop: float, prompts: list[str], out: list) -> 
             answer = conn.getresponse()
             answer.read()
             status = answer.status
+            if fresh:
+                conn.close()
         except (OSError, http.client.HTTPException) as error:
             status = repr(error)
             conn.close()
@@ -192,14 +196,16 @@ def run_load(vault: Path, data: Path, args, workers: int) -> dict:
         prompts = queries(500, seed=args.seed)
         results: list = []
         stop = time.monotonic() + args.duration
-        threads = [threading.Thread(target=client, args=(port, args.seed + i, stop, prompts, results))
+        threads = [threading.Thread(target=client, args=(port, args.seed + i, stop, prompts, results,
+                                                         args.fresh_connections))
                    for i in range(args.clients)]
-        started = time.perf_counter()
+        started, client_cpu = time.perf_counter(), time.process_time()
         for t in threads:
             t.start()
         for t in threads:
             t.join()
         elapsed = time.perf_counter() - started
+        client_cpu = time.process_time() - client_cpu
         rss_after = rss_mb(server_pids(server.pid))
         per_process = [cpu_seconds([pid]) - cpu_before[pid] for pid in pids]
         cpu = sum(per_process)
@@ -208,7 +214,7 @@ def run_load(vault: Path, data: Path, args, workers: int) -> dict:
         server.wait(30)
     return {"workers": workers, "health": health, "results": results, "elapsed": elapsed,
             "processes": len(pids), "rss_before": rss_before, "rss_after": rss_after, "cpu": cpu,
-            "cpu_per_process": per_process}
+            "cpu_per_process": per_process, "client_cpu": client_cpu}
 
 
 def report(run: dict, args, base: dict | None) -> int:
@@ -216,10 +222,12 @@ def report(run: dict, args, base: dict | None) -> int:
     errors = [r for r in results if r[2] != 200]
     rate = len(results) / elapsed
     ratio = f" ({rate / (len(base['results']) / base['elapsed']):.2f}x one run of {base['workers']})" if base else ""
-    print(f"== workers {run['workers']}: {args.clients} clients, {elapsed:.1f} s, {len(results):,} requests, "
+    print(f"== workers {run['workers']}: {args.clients} clients"
+          f"{' (a new connection per request)' if args.fresh_connections else ''}, {elapsed:.1f} s, {len(results):,} requests, "
           f"{rate:.1f} req/s{ratio}, errors {len(errors)}; server CPU {run['cpu']:.1f} s "
           f"({len(results) / max(run['cpu'], 1e-9):.0f} requests per CPU-second; per process "
-          f"{', '.join(f'{c:.1f}' for c in run['cpu_per_process'])} s); server RSS {run['rss_before']:.0f} -> "
+          f"{', '.join(f'{c:.1f}' for c in run['cpu_per_process'])} s; the clients {run['client_cpu']:.1f} s); "
+          f"server RSS {run['rss_before']:.0f} -> "
           f"{run['rss_after']:.0f} MB over {run['processes']} process(es)")
     print(f"{'route':<20}{'n':>7}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}")
     for name in [n for _, n in MIX] + ["all"]:
@@ -238,6 +246,10 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=20.0, help="seconds of load")
     parser.add_argument("--workers", type=int, nargs="+", default=[1],
                         help="server worker processes; several values run one after the other (e.g. 1 2)")
+    parser.add_argument("--fresh-connections", action="store_true",
+                        help="a new connection per request instead of one keep-alive connection per client "
+                             "(workers share connections, not requests: with keep-alive and few clients "
+                             "one worker may get most of them)")
     parser.add_argument("--keep", type=Path, default=None,
                         help="cache folder for the generated data dir (default /tmp/atocore-serve-load-<chunks>)")
     parser.add_argument("--seed", type=int, default=42)
