@@ -28,6 +28,7 @@ vectors + fusion).
 
     .venv/bin/python bench/vs_bm25.py
     .venv/bin/python bench/vs_bm25.py --passages 5000 --queries 500 --source synthetic
+    .venv/bin/python bench/vs_bm25.py --set retrieval.top_k=10     # any engine setting
 """
 
 from __future__ import annotations
@@ -119,7 +120,8 @@ def side_bm25s(passages: list[str], prompts: list[str], n_queries: int) -> dict:
     return result
 
 
-def side_engine(passages: list[str], prompts: list[str], n_queries: int) -> dict:
+def side_engine(passages: list[str], prompts: list[str], n_queries: int,
+                overrides: dict | None = None) -> dict:
     from atocore_tui.config import load_settings
     from atocore_tui.engine import Engine
 
@@ -129,7 +131,8 @@ def side_engine(passages: list[str], prompts: list[str], n_queries: int) -> dict
             folder = vault / f"p{i // 500:02d}"
             folder.mkdir(parents=True, exist_ok=True)
             (folder / f"passage-{i:05d}.md").write_text(text + "\n", encoding="utf-8")
-        settings = load_settings(env={}, overrides={"data_dir": str(data), "sources.vault": str(vault)})
+        settings = load_settings(env={}, overrides={"data_dir": str(data), "sources.vault": str(vault),
+                                                    **(overrides or {})})
         started, cpu = time.perf_counter(), time.process_time()
         engine = Engine(settings)
         report = engine.ingest()
@@ -149,8 +152,10 @@ def side_engine(passages: list[str], prompts: list[str], n_queries: int) -> dict
 
 def child(args) -> int:
     _, passages, prompts = load_data(args.source, args.passages)
-    run = side_bm25s if args.side == "bm25s" else side_engine
-    result = run(passages, prompts, args.queries)
+    if args.side == "bm25s":
+        result = side_bm25s(passages, prompts, args.queries)
+    else:
+        result = side_engine(passages, prompts, args.queries, dict(pair.split("=", 1) for pair in args.set))
     result["peak_rss_mb"] = peak_rss_mb()
     result["docs_per_s"] = len(passages) / result["ingest_s"]
     print(json.dumps(result))
@@ -164,16 +169,22 @@ def main() -> int:
     parser.add_argument("--source", choices=["cranfield", "synthetic"], default="cranfield")
     parser.add_argument("--side", choices=["bm25s", "engine"], help=argparse.SUPPRESS)
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--set", action="append", default=[], metavar="SETTING=VALUE",
+                        help="an engine setting for the run (repeatable), e.g. to time one retrieval path")
     args = parser.parse_args()
     if args.side:
         return child(args)
 
+    bad = [pair for pair in args.set if "=" not in pair]
+    if bad:
+        raise SystemExit(f"--set wants SETTING=VALUE, got {bad[0]!r}")
     used, passages, _ = load_data(args.source, args.passages)
     env = run_environment()
     sides = {}
     for side in ("bm25s", "engine"):
         done = subprocess.run([sys.executable, __file__, "--side", side, "--passages", str(args.passages),
-                               "--queries", str(args.queries), "--source", args.source],
+                               "--queries", str(args.queries), "--source", args.source,
+                               *(f"--set={pair}" for pair in args.set)],
                               cwd=ROOT, capture_output=True, text=True)
         if done.returncode != 0:
             print(done.stdout, done.stderr, file=sys.stderr)
@@ -186,7 +197,7 @@ def main() -> int:
     mean_chars = sum(map(len, passages)) / len(passages)
     print(f"{len(passages):,} passages: {used}, {mean_chars:.0f} chars on average; "
           f"bm25s {ref['version']}; commit {env['commit']}, {env['cpus']} cpus, "
-          f"load {env['load1']}, {env['date']}")
+          f"load {env['load1']}, {env['date']}" + (f"; engine settings {', '.join(args.set)}" if args.set else ""))
     rows = [
         ("ingest, docs/s (model load included)", ref["docs_per_s"], eng["docs_per_s"],
          eng["docs_per_s"] / ref["docs_per_s"], "x", ">= 0.10x", "{:,.0f}"),
