@@ -130,6 +130,14 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / ticks
 
 
+def sample_rss(pid: int, stop: float, every: float, out: list) -> None:
+    """(seconds into the load, MB) of the server's processes every ``every`` seconds."""
+    started = time.monotonic()
+    while every and time.monotonic() < stop:
+        out.append((time.monotonic() - started, rss_mb(server_pids(pid))))
+        time.sleep(every)
+
+
 def request_for(name: str, rng: random.Random, prompts: list[str]) -> tuple[str, str, dict | None]:
     project = rng.choice(list(PROJECTS))
     prompt = rng.choice(prompts)
@@ -200,8 +208,13 @@ def run_load(vault: Path, data: Path, args, workers: int) -> dict:
                                                          args.fresh_connections))
                    for i in range(args.clients)]
         started, client_cpu = time.perf_counter(), time.process_time()
+        samples: list[tuple[float, float]] = []
+        sampler = threading.Thread(target=sample_rss, args=(server.pid, stop, args.rss_every, samples),
+                                   daemon=True)
         for t in threads:
             t.start()
+        if args.rss_every:
+            sampler.start()
         for t in threads:
             t.join()
         elapsed = time.perf_counter() - started
@@ -214,7 +227,7 @@ def run_load(vault: Path, data: Path, args, workers: int) -> dict:
         server.wait(30)
     return {"workers": workers, "health": health, "results": results, "elapsed": elapsed,
             "processes": len(pids), "rss_before": rss_before, "rss_after": rss_after, "cpu": cpu,
-            "cpu_per_process": per_process, "client_cpu": client_cpu}
+            "cpu_per_process": per_process, "client_cpu": client_cpu, "rss_samples": samples}
 
 
 def report(run: dict, args, base: dict | None) -> int:
@@ -234,6 +247,8 @@ def report(run: dict, args, base: dict | None) -> int:
         times = [r[1] for r in results if name in ("all", r[0])]
         if times:
             print(f"{name:<20}{len(times):>7}{pct(times, 50):>10.1f}{pct(times, 95):>10.1f}{pct(times, 99):>10.1f}")
+    if run["rss_samples"]:
+        print("server RSS over the run: " + ", ".join(f"{t:.0f} s {mb:.0f} MB" for t, mb in run["rss_samples"]))
     for sample in errors[:5]:
         print("error", sample)
     return len(errors)
@@ -246,6 +261,8 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=20.0, help="seconds of load")
     parser.add_argument("--workers", type=int, nargs="+", default=[1],
                         help="server worker processes; several values run one after the other (e.g. 1 2)")
+    parser.add_argument("--rss-every", type=float, default=0.0, metavar="S",
+                        help="sample the server's RSS every S seconds of the load (watch it stay flat)")
     parser.add_argument("--fresh-connections", action="store_true",
                         help="a new connection per request instead of one keep-alive connection per client "
                              "(workers share connections, not requests: with keep-alive and few clients "
