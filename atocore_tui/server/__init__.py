@@ -111,9 +111,17 @@ def warm(engine) -> None:
 
 def worker_app(settings, token: str | None):
     """The ASGI app of one worker process: its own engine, warmed up."""
+    import threading
+
+    from tqdm import tqdm
+
     from ..engine import Engine
     from .app import create_app
 
+    # model2vec's (disabled) progress bar would create tqdm's multiprocessing
+    # lock: a named semaphore that the supervisor's resource tracker reports
+    # as leaked when it stops the worker. A thread lock does here.
+    tqdm.set_lock(threading.RLock())
     engine = Engine(settings)
     warm(engine)
     return create_app(engine, token=token)
