@@ -101,3 +101,25 @@ def test_two_workers_share_the_data_dir_and_the_last_pack(tmp_path):
     # stopped cleanly: no semaphore left behind (tqdm's multiprocessing lock, created by
     # model2vec's progress bar, used to be reported as leaked)
     assert "leaked" not in "".join(log) and "Traceback" not in "".join(log), "".join(log)
+
+
+def test_a_worker_that_cannot_start_stops_the_server_with_a_message(tmp_path):
+    """An engine error in a worker (here a model folder that is not there) is a
+    message and a failed exit, not a traceback and workers started forever."""
+    script = (
+        "import sys\n"
+        "from atocore_tui.config import load_settings\n"
+        "from atocore_tui.server import serve\n"
+        "from atocore_tui.server.background import free_port\n"
+        "class CliEngine:  # what serve() uses of the CLI's engine\n"
+        "    def __init__(self, settings): self.settings = settings\n"
+        "    def close(self): pass\n"
+        f"settings = load_settings(env={{}}, overrides={{'data_dir': {str(tmp_path / 'd')!r},\n"
+        f"                         'embedding.model': {str(tmp_path / 'no-such-model')!r}}})\n"
+        "sys.exit(serve(CliEngine(settings), port=free_port(), workers=2))\n")
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=ENV, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 1, result.stderr
+    assert "embedding model folder not found" in result.stderr
+    assert "a worker could not start" in result.stderr
+    assert "Traceback" not in result.stderr

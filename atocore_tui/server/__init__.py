@@ -47,6 +47,9 @@ def _token() -> str | None:
 
 
 MAX_WORKERS = 32
+WORKER_STARTUP_FAILED = 3
+"""A worker's exit code when it cannot start (uvicorn's own for a failed start:
+its supervisor then stops instead of starting the worker again and again)."""
 
 
 def check_workers(workers: int) -> int:
@@ -92,7 +95,11 @@ def serve(engine, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, allow_remo
                             workers=workers, **options)
     socket_ = config.bind_socket()
     engine.close()
-    Multiprocess(config, sockets=[socket_]).run()
+    supervisor = Multiprocess(config, sockets=[socket_])
+    supervisor.run()
+    if any(process.exitcode == WORKER_STARTUP_FAILED for process in supervisor.processes):
+        print("atocore-tui: error: a worker could not start (its message is above)", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -116,12 +123,18 @@ def worker_app(settings, token: str | None):
     from tqdm import tqdm
 
     from ..engine import Engine
+    from ..errors import AtoCoreError
     from .app import create_app
 
     # model2vec's (disabled) progress bar would create tqdm's multiprocessing
     # lock: a named semaphore that the supervisor's resource tracker reports
     # as leaked when it stops the worker. A thread lock does here.
     tqdm.set_lock(threading.RLock())
-    engine = Engine(settings)
+    try:
+        engine = Engine(settings)
+    except AtoCoreError as error:
+        # a message, not a traceback; the supervisor stops on this exit code
+        print(f"atocore-tui: error: {error}", file=sys.stderr)
+        raise SystemExit(WORKER_STARTUP_FAILED) from None
     warm(engine)
     return create_app(engine, token=token)
