@@ -80,9 +80,10 @@ def serve(engine, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, allow_remo
     from .app import create_app
 
     options = dict(host=host, port=port, log_level=log_level, access_log=False, server_header=False)
+    app_options = dict(token=_token())  # create_app's options, the same in every worker
     if workers == 1:
         warm(engine)
-        uvicorn.run(create_app(engine, token=_token()), workers=1, **options)
+        uvicorn.run(create_app(engine, **app_options), workers=1, **options)
         return 0
     import functools
 
@@ -91,7 +92,7 @@ def serve(engine, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, allow_remo
     # The app is built in each worker by calling this picklable factory with
     # the parent's settings (uvicorn.run wants an import string for workers,
     # which could not carry them).
-    config = uvicorn.Config(functools.partial(worker_app, engine.settings, _token()), factory=True,
+    config = uvicorn.Config(functools.partial(worker_app, engine.settings, app_options), factory=True,
                             workers=workers, **options)
     socket_ = config.bind_socket()
     engine.close()
@@ -116,8 +117,9 @@ def warm(engine) -> None:
         print(f"atocore-tui: warning: {error}", file=sys.stderr)
 
 
-def worker_app(settings, token: str | None):
-    """The ASGI app of one worker process: its own engine, warmed up."""
+def worker_app(settings, app_options: dict):
+    """The ASGI app of one worker process: its own engine, warmed up;
+    ``app_options`` go to ``create_app``."""
     import threading
 
     from tqdm import tqdm
@@ -137,4 +139,4 @@ def worker_app(settings, token: str | None):
         print(f"atocore-tui: error: {error}", file=sys.stderr)
         raise SystemExit(WORKER_STARTUP_FAILED) from None
     warm(engine)
-    return create_app(engine, token=token)
+    return create_app(engine, **app_options)
