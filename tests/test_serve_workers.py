@@ -17,7 +17,12 @@ from atocore_tui.server.background import free_port
 from .conftest import SAMPLE_VAULT
 
 ROOT = Path(__file__).resolve().parent.parent
-ENV = {**os.environ, "ATOCORE_API_TOKEN": "", "PYTHONPATH": str(ROOT)}
+
+
+def env() -> dict:
+    """The environment for the processes started here, read when they start
+    (session fixtures may set variables after this module is imported)."""
+    return {**os.environ, "ATOCORE_API_TOKEN": "", "PYTHONPATH": str(ROOT)}
 
 
 def call(url: str, body: dict | None = None, timeout: float = 30.0) -> dict:
@@ -44,7 +49,7 @@ def test_workers_out_of_range_are_refused(tmp_path):
         result = subprocess.run(
             [sys.executable, "-m", "atocore_tui.cli", "--data-dir", str(tmp_path / "d"), "--serve",
              "--port", str(free_port()), "--workers", bad],
-            cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=60)
+            cwd=ROOT, env=env(), capture_output=True, text=True, timeout=60)
         assert result.returncode == 2, result.stderr
         assert "--workers must be a whole number from 1 to 32" in result.stderr
         assert "Traceback" not in result.stderr
@@ -53,14 +58,14 @@ def test_workers_out_of_range_are_refused(tmp_path):
 def test_two_workers_share_the_data_dir_and_the_last_pack(tmp_path):
     data = tmp_path / "data"
     subprocess.run([sys.executable, "-m", "atocore_tui.cli", "--data-dir", str(data), "--vault",
-                    str(SAMPLE_VAULT), "ingest", "--json"], cwd=ROOT, env=ENV, check=True,
+                    str(SAMPLE_VAULT), "ingest", "--json"], cwd=ROOT, env=env(), check=True,
                    capture_output=True, timeout=300)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
         [sys.executable, "-m", "atocore_tui.cli", "--data-dir", str(data), "--vault", str(SAMPLE_VAULT),
          "--serve", "--port", str(port), "--workers", "2"],
-        cwd=ROOT, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        cwd=ROOT, env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     log: list[str] = []
     reader = threading.Thread(target=lambda: log.extend(server.stderr), daemon=True)
     reader.start()
@@ -117,7 +122,7 @@ def test_a_worker_that_cannot_start_stops_the_server_with_a_message(tmp_path):
         f"settings = load_settings(env={{}}, overrides={{'data_dir': {str(tmp_path / 'd')!r},\n"
         f"                         'embedding.model': {str(tmp_path / 'no-such-model')!r}}})\n"
         "sys.exit(serve(CliEngine(settings), port=free_port(), workers=2))\n")
-    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=ENV, capture_output=True,
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env(), capture_output=True,
                             text=True, timeout=120)
     assert result.returncode == 1, result.stderr
     assert "embedding model folder not found" in result.stderr
