@@ -18,6 +18,12 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_VAULT = ROOT / "sample_vault"
 DATA = Path(__file__).resolve().parent / "data"
 
+# No background semantic passes (a detached process after a CLI ingest, a
+# thread in a server) unless a test asks for one (tests/test_semantic_cli.py):
+# they would compete for the CPU. Set at import, before any test module builds
+# an environment for its subprocesses from os.environ.
+os.environ["ATOCORE_RETRIEVAL_SEMANTIC_BACKGROUND"] = "false"
+
 _real_connect = socket.socket.connect
 
 
@@ -28,15 +34,6 @@ def _guarded_connect(self, address):
     if host in ("127.0.0.1", "::1", "localhost") or str(host).startswith("127."):
         return _real_connect(self, address)
     raise AssertionError(f"test tried to reach the network: {address!r}")
-
-
-@pytest.fixture(autouse=True, scope="session")
-def no_background_semantic_processes():
-    """A CLI ingest would start a detached semantic pass; tests that want one
-    set the variable back (tests/test_semantic_cli.py)."""
-    os.environ["ATOCORE_RETRIEVAL_SEMANTIC_BACKGROUND"] = "false"
-    yield
-    os.environ.pop("ATOCORE_RETRIEVAL_SEMANTIC_BACKGROUND", None)
 
 
 @pytest.fixture(autouse=True, scope="session")

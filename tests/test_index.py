@@ -151,3 +151,51 @@ def test_incomplete_model_folder_is_a_clear_error(tmp_path):
     (tmp_path / "config.json").write_text("{}")
     with pytest.raises(ModelError, match="lacks"):
         Embedder(str(tmp_path))
+
+
+def test_graph_is_built_cheaply_while_searches_scan_and_rebuilt_past_exact_below(tmp_path):
+    """Below exact_below every search is exact, so the graph is built with little
+    effort; crossing it rebuilds the graph with the configured effort, keeping
+    every vector, and a saved cheap graph opened under a lower exact_below is
+    rebuilt too."""
+    import numpy as np
+
+    from atocore_tui.search.index import SCAN_EXPANSION_ADD, VectorIndex
+
+    rng = np.random.default_rng(3)
+    vectors = rng.normal(size=(120, 16)).astype(np.float32)
+    index = VectorIndex(tmp_path, "t", expansion_add=128, exact_below=100)
+    index.reset("m", "f", 16)
+    index.add(np.arange(60, dtype=np.uint64), vectors[:60])
+    assert index.index.expansion_add == SCAN_EXPANSION_ADD
+    index.save(1)
+    assert index.read_meta().expansion_add == SCAN_EXPANSION_ADD
+    index.add(np.arange(60, 120, dtype=np.uint64), vectors[60:])
+    assert index.index.expansion_add == 128 and len(index) == 120
+    for key in (0, 59, 60, 119):  # each vector is still there, under its key
+        assert index.search(vectors[key], 1)[0][0] == key
+    index.save(2)
+    assert index.read_meta().expansion_add == 128
+
+    small = VectorIndex(tmp_path, "s", expansion_add=128, exact_below=100)
+    small.reset("m", "f", 16)
+    small.add(np.arange(60, dtype=np.uint64), vectors[:60])
+    small.save(1)
+    reopened = VectorIndex(tmp_path, "s", expansion_add=128, exact_below=100)
+    assert reopened.open("m", "f", 16) is None and reopened.index.expansion_add == SCAN_EXPANSION_ADD
+    lowered = VectorIndex(tmp_path, "s", expansion_add=128, exact_below=50)
+    assert lowered.open("m", "f", 16) is None and lowered.index.expansion_add == 128
+    assert len(lowered) == 60 and lowered.search(vectors[7], 1)[0][0] == 7
+
+
+def test_bundled_model_loads_as_model2vec_loads_it():
+    """The engine reads a model folder itself (without the hub client); the
+    vectors must be those of model2vec's own loader."""
+    import numpy as np
+    from model2vec import StaticModel
+
+    texts = ["Gearbox backlash after TVAC", "Ti-6Al-4V bracket", "", "x" * 3000]
+    ours = Embedder().load()
+    theirs = StaticModel.from_pretrained(str(BUNDLED_MODEL), force_download=False)
+    assert ours.normalize == theirs.normalize and ours.max_length == theirs.max_length
+    assert np.array_equal(ours.encode(texts), theirs.encode(texts))

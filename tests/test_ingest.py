@@ -271,3 +271,41 @@ def test_reingest_of_an_unchanged_vault_parses_nothing(engine, vault, monkeypatc
     monkeypatch.setattr(pipeline, "parse_document", lambda *a, **k: calls.append(a[1]) or real(*a, **k))
     assert engine.ingest().summary()["ingested"] == 0
     assert calls == []
+
+
+def test_many_new_notes_in_one_run_keep_their_own_chunks_and_fields(tmp_path, monkeypatch):
+    """New notes are written in bulk (one statement per batch, ids looked up
+    after); every chunk must still belong to its own note, and the stored
+    fields read back as written, across more than one batch."""
+    from atocore_tui.ingest import pipeline
+
+    monkeypatch.setattr(pipeline, "BATCH_FILES", 8)
+    vault = tmp_path / "v"
+    count = 8 * 2 + 3
+    for i in range(count):
+        write(vault / f"n{i:03d}.md", f"---\ntags: [t{i}, shared]\nproject: p{i % 3}\n---\n"
+                                      f"# Note {i}\n\nword{i}x about flanges.\n\n## More\n\nsecond part {i}\n")
+    engine = Engine(make_settings(tmp_path / "d", vault))
+    try:
+        summary = engine.ingest().summary()
+        assert summary["ingested"] == count and summary["chunks_added"] == Chunk.select().count()
+        for document in Document.select():
+            i = int(document.path[1:4])
+            assert document.title == f"Note {i}"
+            assert sorted(document.tags) == sorted([f"t{i}", "shared"])
+            assert document.project == f"p{i % 3}" and document.front_matter_project == f"p{i % 3}"
+            assert document.warnings == []
+            contents = " ".join(c.content for c in document.chunks)
+            assert f"word{i}x" in contents and f"second part {i}" in contents
+        assert fts_paths(engine, "word7x") == {"n007.md"}
+        assert len(engine.vectors.index) == Chunk.select().count()
+        assert engine.status()["index"]["current"]
+        # an edit replaces that note's chunks only
+        write(vault / "n005.md", "# Note 5\n\nonly this now\n")
+        again = engine.ingest().summary()
+        assert again["ingested"] == 1 and again["chunks_added"] + again["chunks_updated"] >= 1
+        assert fts_paths(engine, "word5x") == set()
+        assert fts_paths(engine, "word6x") == {"n006.md"}
+        assert len(engine.vectors.index) == Chunk.select().count()
+    finally:
+        engine.close()

@@ -61,6 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
     serving.add_argument("--port", type=int, default=8100, help="port to listen on (default 8100)")
     serving.add_argument("--allow-remote", action="store_true",
                          help="allow a non-loopback --host (prints a warning)")
+    serving.add_argument("--workers", type=int, default=1, metavar="N",
+                         help="worker processes, each with its own engine (default 1; "
+                              "one per core, see docs/serve.md)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for group in command_groups():
         group.register(commands)
@@ -126,7 +129,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.serve:
                 from ..server import serve
 
-                return serve(engine, args.host, args.port, args.allow_remote)
+                return serve(engine, args.host, args.port, args.allow_remote, workers=args.workers)
             code = args.handler(engine, args)
             sys.stdout.flush()
             return code

@@ -1,8 +1,9 @@
 """One ingestion run: walk a scope, parse what changed, write chunks, keep the
 index in step, report every file.
 
-Files are handled in batches: read and parse, embed the chunks whose text
-changed (one model call per batch), then one transaction writes the batch's
+Files are handled in batches (up to ``BATCH_FILES`` changed files or
+``BATCH_BYTES`` of text): read and parse, embed the chunks whose text changed (one
+model call per batch), then one transaction writes the batch's
 documents and chunks (FTS5 follows by trigger) and bumps ``chunks_version``;
 after the commit the in-memory index takes the batch's changes, and it is
 saved to disk every few seconds and at the end.
@@ -32,10 +33,35 @@ ProjectResolver = Callable[[str, str], "str | None"]
 ProjectName = Callable[[str], str]
 """A project name from front matter -> its canonical id (aliases resolved)."""
 
-BATCH_FILES = 64
-INSERT_BATCH = 200
-"""Chunk rows per INSERT (13 columns each: well under SQLite's parameter limit)."""
+BATCH_FILES = 1024
+BATCH_BYTES = 1_000_000
+"""A batch is written when it holds this many changed files or bytes: large
+batches mean fewer transactions (FTS5 flushes its terms at each commit), model
+calls and index adds; 64-file batches cost 1.79 s CPU for 5,000 short notes,
+1,024-file ones 1.46 s. The byte cap keeps a batch of long notes small enough
+that a crash loses little and progress shows in the database as it goes."""
+_IDS_PER_SELECT = 500
+"""Ids per ``IN (...)`` list (well under SQLite's parameter limit)."""
 SAVE_EVERY_SECONDS = 5.0
+
+
+_DOCUMENT_COLUMNS = ("project", "front_matter_project", "title", "tags", "content_hash", "size",
+                     "mtime", "ingested_at", "warnings")
+_DOCUMENT_INSERT = (f"INSERT INTO document (source, path, {', '.join(_DOCUMENT_COLUMNS)}) "
+                    f"VALUES ({', '.join('?' * (len(_DOCUMENT_COLUMNS) + 2))})")
+_CHUNK_COLUMNS = ("key", "chunk_id", "ordinal", "heading_path", "title", "content", "tags",
+                  "content_hash", "char_start", "char_end", "line_start", "line_end")
+_CHUNK_INSERT = (f"INSERT INTO chunk (document_id, {', '.join(_CHUNK_COLUMNS)}) "
+                 f"VALUES ({', '.join('?' * (len(_CHUNK_COLUMNS) + 1))})")
+
+
+def _document_values(fields: dict) -> tuple:
+    """A document's column values as stored (JSON fields as Peewee writes them)."""
+    return tuple(getattr(Document, name).db_value(fields[name]) for name in _DOCUMENT_COLUMNS)
+
+
+def _chunk_values(document_id: int, row: dict) -> tuple:
+    return (document_id, *(getattr(Chunk, name).db_value(row[name]) for name in _CHUNK_COLUMNS))
 
 
 def chunk_key(source: str, path: str, slot: str) -> int:
@@ -182,25 +208,29 @@ class Ingester:
         existing = {d.path: d for d in Document.select().where(Document.source == scope.source)
                     if scope.contains(d.path)}
         last_save = time.monotonic()
-        for start in range(0, total, BATCH_FILES):
+        planned: list[_Planned] = []
+        planned_bytes = 0
+        for done, path in enumerate(paths, start=1):
             if cancelled and cancelled():
                 break
-            batch = paths[start:start + BATCH_FILES]
-            planned: list[_Planned] = []
-            for offset, path in enumerate(batch):
-                item = self._plan(scope, path, existing.get(path), project, project_for, canonical)
-                if isinstance(item, FileReport):
-                    report.files.append(item)
-                else:
-                    planned.append(item)
-                if progress:
-                    progress(start + offset + 1, total, display_name(path))
-            if planned:
+            item = self._plan(scope, path, existing.get(path), project, project_for, canonical)
+            if isinstance(item, FileReport):
+                report.files.append(item)
+            else:
+                planned.append(item)
+                planned_bytes += item.read.size
+            if progress:
+                progress(done, total, display_name(path))
+            if len(planned) >= BATCH_FILES or planned_bytes >= BATCH_BYTES:
                 self._write(planned)
                 report.files.extend(p.report for p in planned)
-            if time.monotonic() - last_save > SAVE_EVERY_SECONDS:
-                self.vectors.save()
-                last_save = time.monotonic()
+                planned, planned_bytes = [], 0
+                if time.monotonic() - last_save > SAVE_EVERY_SECONDS:
+                    self.vectors.save()
+                    last_save = time.monotonic()
+        if planned:
+            self._write(planned)
+            report.files.extend(p.report for p in planned)
         on_disk = set(paths)
         gone = [doc for path, doc in existing.items() if path not in on_disk]
         if gone and not (cancelled and cancelled()):
@@ -303,21 +333,39 @@ class Ingester:
         vectors = self.vectors.embedder.encode(texts) if texts else np.zeros((0, 1), np.float32)
         removed = [k for p in planned for k in p.removed]
         with self.db.atomic():
+            cursor = self.db.cursor()
+            now = utc_now()
+            fields = {id(p): dict(project=p.project, front_matter_project=p.front_matter_project,
+                                  title=p.title, tags=p.tags, content_hash=p.read.content_hash,
+                                  size=p.read.size, mtime=p.read.mtime, ingested_at=now,
+                                  warnings=p.report.warnings)
+                      for p in planned}
+            document_ids = {p.report.path: p.document.id for p in planned if p.document is not None}
             for p in planned:
-                fields = dict(project=p.project, front_matter_project=p.front_matter_project,
-                              title=p.title, tags=p.tags,
-                              content_hash=p.read.content_hash, size=p.read.size, mtime=p.read.mtime,
-                              ingested_at=utc_now(), warnings=p.report.warnings)
-                if p.document is None:
-                    document = Document.create(source=p.report.source, path=p.report.path, **fields)
-                else:
-                    document = p.document
-                    Document.update(**fields).where(Document.id == document.id).execute()
-                if p.removed:
-                    Chunk.delete().where(Chunk.key.in_(p.removed)).execute()
-                new_rows = [{"document": document.id, **row} for is_new, row in p.rows if is_new]
-                for start in range(0, len(new_rows), INSERT_BATCH):
-                    Chunk.insert_many(new_rows[start:start + INSERT_BATCH]).execute()
+                if p.document is not None:
+                    Document.update(**fields[id(p)]).where(Document.id == p.document.id).execute()
+            fresh = [p for p in planned if p.document is None]
+            if fresh:
+                # New documents in one prepared statement, then their ids by the
+                # (source, path) unique index; Peewee's per-row create() cost more
+                # than SQLite did.
+                cursor.executemany(_DOCUMENT_INSERT, [
+                    (p.report.source, p.report.path, *_document_values(fields[id(p)])) for p in fresh])
+                for start in range(0, len(fresh), _IDS_PER_SELECT):
+                    part = fresh[start:start + _IDS_PER_SELECT]
+                    marks = ", ".join("?" * len(part))
+                    document_ids.update(cursor.execute(
+                        f"SELECT path, id FROM document WHERE source = ? AND path IN ({marks})",
+                        [part[0].report.source, *(p.report.path for p in part)]).fetchall())
+            if removed:
+                for start in range(0, len(removed), _IDS_PER_SELECT):
+                    part = removed[start:start + _IDS_PER_SELECT]
+                    cursor.execute(f"DELETE FROM chunk WHERE key IN ({', '.join('?' * len(part))})", part)
+            new_rows = [_chunk_values(document_ids[p.report.path], row)
+                        for p in planned for is_new, row in p.rows if is_new]
+            if new_rows:
+                cursor.executemany(_CHUNK_INSERT, new_rows)
+            for p in planned:
                 for is_new, row in p.rows:
                     if not is_new:
                         Chunk.update(**row).where(Chunk.key == row["key"]).execute()

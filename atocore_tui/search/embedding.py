@@ -36,6 +36,31 @@ def model_fingerprint(folder: Path) -> str:
     return digest.hexdigest()[:16]
 
 
+def _load_folder(folder: Path):
+    """A model2vec model from a local folder, as ``StaticModel.from_pretrained``
+    builds it, without importing the hub client and its model cards (which
+    took 0.27 s of the 0.38 s load)."""
+    import json
+
+    import safetensors
+    from model2vec import StaticModel
+    from model2vec.model import _DEFAULT_NORMALIZE, DEFAULT_MAX_LENGTH
+    from tokenizers import Tokenizer
+
+    with safetensors.safe_open(str(folder / "model.safetensors"), framework="numpy") as tensors:
+        names = set(tensors.keys())
+        arrays = {name: tensors.get_tensor(name) for name in ("embeddings", "weights", "mapping")
+                  if name in names}
+    if "embeddings" not in arrays:  # another layout: let model2vec work it out
+        return StaticModel.from_pretrained(str(folder), force_download=False)
+    config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    return StaticModel(
+        vectors=arrays["embeddings"], tokenizer=Tokenizer.from_file(str(folder / "tokenizer.json")),
+        weights=arrays.get("weights"), token_mapping=arrays.get("mapping"),
+        config=config, normalize=config.get("normalize", _DEFAULT_NORMALIZE),
+        max_length=config.get("max_length", DEFAULT_MAX_LENGTH))
+
+
 _LOADED: dict[str, tuple[object, str]] = {}
 """Models already loaded in this process, by folder or hub id: (model, fingerprint).
 A static model is read-only, so engines in one process share it."""
@@ -96,9 +121,12 @@ class Embedder:
         if self._folder is not None and not self.allow_download:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
         try:
-            from model2vec import StaticModel
+            if self._folder is not None:
+                model = _load_folder(self._folder)
+            else:
+                from model2vec import StaticModel
 
-            model = StaticModel.from_pretrained(source, force_download=False)
+                model = StaticModel.from_pretrained(source, force_download=False)
         except Exception as exc:  # model2vec raises many kinds; one message here
             raise ModelError(f"cannot load embedding model {self.reference or 'bundled'}: {exc}") from exc
         if self._folder is not None:

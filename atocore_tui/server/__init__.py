@@ -46,19 +46,100 @@ def _token() -> str | None:
     return token_from_env()
 
 
+MAX_WORKERS = 32
+WORKER_STARTUP_FAILED = 3
+"""A worker's exit code when it cannot start (uvicorn's own for a failed start:
+its supervisor then stops instead of starting the worker again and again)."""
+
+
+def check_workers(workers: int) -> int:
+    if isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= MAX_WORKERS:
+        raise ValidationError(f"--workers must be a whole number from 1 to {MAX_WORKERS}, got {workers}")
+    return workers
+
+
 def serve(engine, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, allow_remote: bool = False,
-          log_level: str = "info") -> int:
-    """Run the HTTP server in the foreground (one process, one worker) until interrupted."""
+          log_level: str = "info", workers: int = 1) -> int:
+    """Run the HTTP server in the foreground until interrupted.
+
+    One worker serves from this process with ``engine``. With ``workers`` > 1
+    this process only supervises (uvicorn's): it binds the socket, closes its
+    engine and starts that many worker processes, each with its own engine on
+    the same data dir (SQLite WAL; the vector index reloads when another
+    process saved a newer one; the last pack is read from the data dir), and
+    replaces a worker that dies.
+    """
     warning = check_bind(host, allow_remote)
     if not 0 < port < 65536:
         raise ValidationError(f"port must be from 1 to 65535, got {port}")
+    check_workers(workers)
     if warning:
         print(f"atocore-tui: {warning}", file=sys.stderr)
     import uvicorn
 
     from .app import create_app
 
-    app = create_app(engine, token=_token(), allow_remote=allow_remote)
-    uvicorn.run(app, host=host, port=port, workers=1, log_level=log_level, access_log=False,
-                server_header=False)
+    options = dict(host=host, port=port, log_level=log_level, access_log=False, server_header=False)
+    app_options = dict(token=_token(), allow_remote=allow_remote)  # create_app's options, the same in every worker
+    if workers == 1:
+        warm(engine)
+        uvicorn.run(create_app(engine, **app_options), workers=1, **options)
+        return 0
+    import functools
+
+    from uvicorn.supervisors import Multiprocess
+
+    # The app is built in each worker by calling this picklable factory with
+    # the parent's settings (uvicorn.run wants an import string for workers,
+    # which could not carry them).
+    config = uvicorn.Config(functools.partial(worker_app, engine.settings, app_options), factory=True,
+                            workers=workers, **options)
+    socket_ = config.bind_socket()
+    engine.close()
+    supervisor = Multiprocess(config, sockets=[socket_])
+    supervisor.run()
+    if any(process.exitcode == WORKER_STARTUP_FAILED for process in supervisor.processes):
+        print("atocore-tui: error: a worker could not start (its message is above)", file=sys.stderr)
+        return 1
     return 0
+
+
+def warm(engine) -> None:
+    """Load the model and the vector index before the first request (a
+    worker would otherwise pay for it inside someone's request). A model that
+    cannot load is reported and left to the routes that need it (503), as
+    without the warm-up."""
+    from ..errors import AtoCoreError
+
+    try:
+        engine.vectors.ensure()
+    except AtoCoreError as error:
+        print(f"atocore-tui: warning: {error}", file=sys.stderr)
+    # the semantic vectors still missing, in a low-priority background thread
+    # (one pass per data dir: with several workers, one of them runs it)
+    engine.start_semantic_pass(on_error=lambda message: print(f"atocore-tui: warning: {message}", file=sys.stderr))
+
+
+def worker_app(settings, app_options: dict):
+    """The ASGI app of one worker process: its own engine, warmed up;
+    ``app_options`` go to ``create_app``."""
+    import threading
+
+    from tqdm import tqdm
+
+    from ..engine import Engine
+    from ..errors import AtoCoreError
+    from .app import create_app
+
+    # model2vec's (disabled) progress bar would create tqdm's multiprocessing
+    # lock: a named semaphore that the supervisor's resource tracker reports
+    # as leaked when it stops the worker. A thread lock does here.
+    tqdm.set_lock(threading.RLock())
+    try:
+        engine = Engine(settings)
+    except AtoCoreError as error:
+        # a message, not a traceback; the supervisor stops on this exit code
+        print(f"atocore-tui: error: {error}", file=sys.stderr)
+        raise SystemExit(WORKER_STARTUP_FAILED) from None
+    warm(engine)
+    return create_app(engine, **app_options)
