@@ -140,7 +140,8 @@ def small_disk(tmp_path):
 
 
 def test_a_full_disk_gives_one_line_leaves_no_orphans_and_the_index_is_consistent_after(tmp_path, small_disk):
-    vault = _vault(tmp_path, 700)  # ~9 MB of store: does not fit in 6 MB
+    notes = 2000  # a store of well over 6 MB, whatever the chunking and index layout
+    vault = _vault(tmp_path, notes)
     data = small_disk / "data"
     result = _cli(data, vault, "ingest")
     assert result.returncode == 6, result.stderr
@@ -153,7 +154,7 @@ def test_a_full_disk_gives_one_line_leaves_no_orphans_and_the_index_is_consisten
     engine = Engine(make_settings(data, vault))
     try:
         status = engine.status()
-        assert status["documents"] == 700
+        assert status["documents"] == notes
         assert status["index"]["current"] and status["index"]["vectors"] == status["chunks"]
         assert engine.db.execute_sql("PRAGMA integrity_check").fetchone()[0] == "ok"
     finally:
