@@ -306,12 +306,19 @@ def test_backup_during_ingestion_validates_and_restores(tmp_path):
     try:
         restored = engine.backups.restore(chosen["stamp"])
         assert integrity_check(engine.db) == "ok"
-        assert restored["counts"] == chosen["counts"] == live_counts(engine)
+
+        def data(counts: dict) -> dict:
+            # restore moves the store's chunk version on (so every index is
+            # checked again), which adds that meta row to a backup taken
+            # before the ingestion's first commit
+            return {table: n for table, n in counts.items() if table != "meta"}
+
+        assert data(restored["counts"]) == data(chosen["counts"]) == data(live_counts(engine))
     finally:
         engine.close()
     engine = Engine(make_settings(fresh, vault))  # and it persists across a reopen
     try:
-        assert integrity_check(engine.db) == "ok" and live_counts(engine) == chosen["counts"]
+        assert integrity_check(engine.db) == "ok" and data(live_counts(engine)) == data(chosen["counts"])
     finally:
         engine.close()
     print(f"\n{len(taken)} backups during ingestion, {len(mid_run)} mid-run, "
