@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Sequence
 
@@ -67,6 +68,9 @@ def _names_pattern(names: Sequence[str]) -> re.Pattern | None:
     names = [re.escape(n.lower()) for n in names if n]
     return re.compile(r"(?<![\w])(?:" + "|".join(names) + r")(?![\w])") if names else None
 
+
+_EXECUTOR = ThreadPoolExecutor(max_workers=2, thread_name_prefix="semantic-query")
+"""Encodes prompts with the semantic model beside the full-text search."""
 
 MAX_QUERY_TERMS = 64
 """A prompt's first distinct terms that the full-text side matches (a pasted
@@ -144,6 +148,10 @@ class Retriever:
         signals: list[_Signal] = []
         lexical_complete = False
         self._sync()
+        # The semantic model (onnxruntime) and full-text search (SQLite) both
+        # release the GIL: encoding the prompt in a second thread while FTS5
+        # ranks overlaps the two largest costs of a query on two cores.
+        semantic_job = _EXECUTOR.submit(self.semantic.encoder.encode, [prompt]) if semantic else None
         if lexical:
             any_of, all_of = self.affordable_terms(query_terms(prompt)[:MAX_QUERY_TERMS])
             found = fts.search(self.db, any_of, LEXICAL_SCORED, project=filter_project, tags=tags,
@@ -159,8 +167,8 @@ class Retriever:
             static_found = self._filtered(self.vectors.search(static_query, depth * (4 if filtered else 1)),
                                           filter_project, tags, depth)
             signals.append(_Signal("static", static_found, pool, depth))
-        if semantic:
-            semantic_query = self.semantic.encoder.encode([prompt])[0]
+        if semantic_job is not None:
+            semantic_query = semantic_job.result()[0]
             found = self._filtered(self.semantic.search(semantic_query, depth * (4 if filtered else 1)),
                                    filter_project, tags, depth)
             signals.append(_Signal("semantic", found, pool, depth))
