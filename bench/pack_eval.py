@@ -20,6 +20,7 @@ import argparse
 import json
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import yaml
@@ -45,8 +46,11 @@ def load_cases(path: Path = PROMPTS) -> list[dict]:
 def evaluate(engine: Engine, cases: list[dict], budget: int) -> dict:
     """Facts present per case at one budget, and the shares over all cases."""
     results = []
+    times = []
     for case in cases:
+        started = time.perf_counter()
         pack = engine.context.build(case["prompt"], case.get("project"), budget, keep=False)
+        times.append((time.perf_counter() - started) * 1000)
         text = pack.formatted_context
         missing = [fact for fact in case["facts"] if fact not in text]
         results.append({"prompt": case["prompt"], "project": case.get("project"),
@@ -58,8 +62,10 @@ def evaluate(engine: Engine, cases: list[dict], budget: int) -> dict:
         return (total - sum(len(r["missing"]) for r in rows)) / total if total else 0.0
 
     without = [r for r in results if not r["project"]]
+    times.sort()
     return {"budget": budget, "share": round(share(results), 4),
-            "share_without_project": round(share(without), 4), "cases": results}
+            "share_without_project": round(share(without), 4), "pack_p50_ms": round(times[len(times) // 2], 1),
+            "cases": results}
 
 
 def sample_engine(work: Path, semantic: bool = True) -> Engine:
@@ -94,7 +100,8 @@ def main() -> int:
                     continue
                 facts = sum(r["facts"] for r in result["cases"])
                 print(f"budget {budget:>6,}: {result['share']:.1%} of {facts} facts "
-                      f"({len(cases)} prompts); without a project: {result['share_without_project']:.1%}")
+                      f"({len(cases)} prompts); without a project: {result['share_without_project']:.1%}; "
+                      f"pack p50 {result['pack_p50_ms']} ms")
                 if args.misses:
                     for row in result["cases"]:
                         if row["missing"]:
