@@ -6,12 +6,15 @@ through it, around an engine on a real data directory.
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections import deque
 from pathlib import Path
 
-from textual import work
+from textual import events, work
 from textual.app import App
 from textual.binding import Binding
+from textual.message_pump import MessagePump
 from textual.screen import ModalScreen
 
 from ..config import Settings, load_settings
@@ -29,6 +32,9 @@ from .themes import BUNDLED_THEMES, TIER_VARIABLES, load_themes
 
 DEFAULT_THEME = "atocore-dark"
 UI_STATE_FILE = "workstation.json"
+KEY_SETTLE_SECONDS = 1.0
+"""How long a key waits for the one before it to be handled (a safety net:
+normally a few milliseconds; after this the key goes on regardless)."""
 
 
 class AtoCoreApp(App):
@@ -59,6 +65,10 @@ class AtoCoreApp(App):
     COMMANDS = App.COMMANDS | {PaneCommands, ProjectCommands, MemoryCommands, EntityCommands}
 
     def __init__(self, engine: Engine, *, run_first_run: bool = True) -> None:
+        self._key_target: MessagePump | None = None
+        self._key_screen: MessagePump | None = None
+        self._pending_keys: deque[events.Key | events.Paste] = deque()
+        self._key_task: asyncio.Task | None = None
         self.engine = engine
         self.settings: Settings = engine.settings
         self.run_first_run = run_first_run
@@ -131,6 +141,81 @@ class AtoCoreApp(App):
                         f"loaded {result['seeded']['memories']} memories, {result['seeded']['state']} "
                         f"state entries and the sample graph.", title="Ready")
         self.screen.refresh_pane() if hasattr(self.screen, "refresh_pane") else None
+
+    # ------------------------------------------------------------------ keys
+    async def on_event(self, event: events.Event) -> None:
+        """Keys land in order, where the focus was when each was typed.
+
+        Textual hands a key to the focused widget's queue and, if the widget
+        does not use it, runs bindings when the key has bubbled back up to the
+        app, behind every key typed meanwhile; a focus move (``widget.focus()``)
+        waits in the app's queue behind them too. In a burst (a paste, a text
+        expander, fast hands) a Tab or a pane key then took effect after the
+        letters that followed it: ``alpha<Tab>al`` filled one field with
+        ``alphaal``, and pane keys ended on the wrong pane.
+
+        So keys (and pastes) from the terminal queue here and a task delivers
+        them one at a time: text goes to the focused widget as before; any
+        other key first waits until that widget has handled the text before
+        it, then its binding runs at once, and the next key waits until what
+        the binding started (a focus move, a pane switch, a dialog opening)
+        has settled.
+        """
+        if isinstance(event, (events.Key, events.Paste)) and not event.is_forwarded and self.is_running:
+            self.app_focus = True
+            self._pending_keys.append(event)
+            if self._key_task is None or self._key_task.done():
+                self._key_task = asyncio.create_task(self._deliver_keys())
+            return
+        await super().on_event(event)
+
+    async def _deliver_keys(self) -> None:
+        while self._pending_keys:
+            event = self._pending_keys.popleft()
+            try:
+                await self._deliver_key(event)
+            except Exception as error:  # as Textual does for a failing action
+                self._handle_exception(error)
+                return
+
+    async def _deliver_key(self, event: events.Key | events.Paste) -> None:
+        screen = self.screen
+        if screen is not self._key_screen:
+            await self._settle(screen)
+            self._key_screen = screen = self.screen
+        target = self.focused or screen
+        if (isinstance(event, events.Paste) or screen.maximized is not None
+                or target.check_consume_key(event.key, event.character)):
+            self._key_target = target
+            await super().on_event(event)
+            return
+        if self._key_target is not None:
+            await self._settle(self._key_target)
+            self._key_target = None
+        if await self._check_bindings(event.key, priority=True) or await self._check_bindings(event.key):
+            await self._settle(self)
+            if self.screen is not screen:
+                await self._settle(self.screen)
+                self._key_screen = self.screen
+            return
+        target = self.focused or self.screen
+        self._key_target = target
+        target._forward_event(event)
+
+    async def _settle(self, node: MessagePump) -> None:
+        """Wait until ``node`` has handled every message queued so far."""
+        done = asyncio.get_running_loop().create_future()
+
+        def mark() -> None:
+            if not done.done():
+                done.set_result(None)
+
+        if not node.call_later(mark):
+            return
+        try:
+            await asyncio.wait_for(done, KEY_SETTLE_SECONDS)
+        except asyncio.TimeoutError:
+            pass
 
     # ---------------------------------------------------------------- errors
     def report_error(self, error: BaseException | None, what: str = "") -> None:

@@ -6,8 +6,11 @@ from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.content import Content
+from textual.widgets import Header, Static
 from textual.worker import Worker, WorkerState
+
+from ..widgets.key_footer import KeyFooter
 
 if TYPE_CHECKING:
     from ...engine import Engine
@@ -18,20 +21,24 @@ PANE_KEYS = (("c", "context", "Context"), ("r", "review", "Review"), ("g", "grap
 
 
 class PaneBar(Static):
-    """The panes and their keys, the current one marked: the map of the app."""
+    """The panes and their keys, the current one marked: the map of the app.
+    A click on a pane goes there, as its key does."""
 
     DEFAULT_CSS = """
     PaneBar { height: 1; padding: 0 1; background: $panel; color: $text-muted; }
     """
 
     def __init__(self, current: str) -> None:
-        parts = []
+        parts: list = []
         for key, mode, title in PANE_KEYS:
+            click = f"@click=app.switch_mode('{mode}')"
             if mode == current:
-                parts.append(f"[reverse $accent] {key} {title} [/]")
+                parts.append(Content.styled(f" {key} {title} ", f"reverse $accent {click}"))
             else:
-                parts.append(f"[b $accent]{key}[/]\u00a0{title}")
-        super().__init__("  ".join(parts) + "   [dim]f1 keys · ctrl+p palette[/]")
+                parts.append(Content.assemble((key, "bold $accent"), f"\u00a0{title}").stylize(click))
+            parts.append("  ")
+        parts.append(Content.styled(" f1 keys · ctrl+p palette", "dim"))
+        super().__init__(Content.assemble(*parts))
 
 
 class PaneScreen(Screen):
@@ -47,7 +54,7 @@ class PaneScreen(Screen):
         yield Header(show_clock=False)
         yield PaneBar(self.PANE)
         yield from self.compose_body()
-        yield Footer()
+        yield KeyFooter()
 
     def compose_body(self) -> ComposeResult:
         yield from ()

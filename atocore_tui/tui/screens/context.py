@@ -52,7 +52,7 @@ class ContextScreen(PaneScreen):
         self._generation = 0
 
     def compose_body(self) -> ComposeResult:
-        yield TextArea(id="prompt", placeholder="Ask something… the pack rebuilds as you type",
+        yield TextArea(id="prompt", placeholder="ctrl+l (or a click) to type a prompt; the pack rebuilds as you type",
                        soft_wrap=True, tab_behavior="focus")
         with Horizontal(id="controls"):
             yield ProjectSelect("no project", id="project")
@@ -71,7 +71,8 @@ class ContextScreen(PaneScreen):
         table = self.query_one("#receipt", DataTable)
         table.add_columns("tier", "", "kind", "item", "score", "chars", "why left out")
         self.refresh_pane()
-        self.query_one("#prompt", TextArea).focus()
+        # Pane keys work until the user chooses to type (ctrl+l or a click).
+        self.query_one("#tabs Tabs", Tabs).focus()
 
     def refresh_pane(self) -> None:
         self.query_one("#project", ProjectSelect).reload()
