@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import sys
 from collections import deque
 from pathlib import Path
 
@@ -32,6 +34,7 @@ from .themes import BUNDLED_THEMES, TIER_VARIABLES, load_themes
 
 DEFAULT_THEME = "atocore-dark"
 UI_STATE_FILE = "workstation.json"
+CHANGE_POLL_SECONDS = 1.0
 KEY_SETTLE_SECONDS = 1.0
 """How long a key waits for the one before it to be handled (a safety net:
 normally a few milliseconds; after this the key goes on regardless)."""
@@ -49,15 +52,15 @@ class AtoCoreApp(App):
     }
     DEFAULT_MODE = "context"
     BINDINGS = [
-        Binding("p", "switch_mode('projects')", "Projects", id="pane.projects",
+        Binding("p", "switch_mode('projects')", "Projects", id="pane.projects", show=False,
                 tooltip="Projects: the registry, roots, refresh"),
-        Binding("c", "switch_mode('context')", "Context", id="pane.context",
+        Binding("c", "switch_mode('context')", "Context", id="pane.context", show=False,
                 tooltip="Context: preview the pack for a prompt"),
-        Binding("r", "switch_mode('review')", "Review", id="pane.review",
+        Binding("r", "switch_mode('review')", "Review", id="pane.review", show=False,
                 tooltip="Review: triage candidate memories"),
-        Binding("g", "switch_mode('graph')", "Graph", id="pane.graph",
+        Binding("g", "switch_mode('graph')", "Graph", id="pane.graph", show=False,
                 tooltip="Graph: entities, impact, evidence, gaps, conflicts"),
-        Binding("i", "switch_mode('interactions')", "Interactions", id="pane.interactions",
+        Binding("i", "switch_mode('interactions')", "Interactions", id="pane.interactions", show=False,
                 tooltip="Interactions: the log of LLM round-trips"),
         Binding("question_mark,f1", "help", "Keys", id="app.help", tooltip="Show every key"),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", tooltip="Quit the workstation"),
@@ -69,6 +72,9 @@ class AtoCoreApp(App):
         self._key_screen: MessagePump | None = None
         self._pending_keys: deque[events.Key | events.Paste] = deque()
         self._key_task: asyncio.Task | None = None
+        self._ending_process = False
+        self.data_token: int | None = None
+        """The engine's change token as last polled (see :meth:`poll_changes`)."""
         self.engine = engine
         self.settings: Settings = engine.settings
         self.run_first_run = run_first_run
@@ -111,6 +117,8 @@ class AtoCoreApp(App):
 
     # --------------------------------------------------------------- startup
     def on_mount(self) -> None:
+        self.data_token = self.engine.change_token()
+        self.set_interval(CHANGE_POLL_SECONDS, self.poll_changes)
         if self.keymap_overrides:
             self.set_keymap(self.keymap_overrides)
         for problem in self.theme_problems:
@@ -163,14 +171,30 @@ class AtoCoreApp(App):
         """
         if isinstance(event, (events.Key, events.Paste)) and not event.is_forwarded and self.is_running:
             self.app_focus = True
+            if isinstance(event, events.Key) and self._is_quit_key(event.key):
+                self._pending_keys.clear()  # quitting does not wait for keys typed before it
+                self.exit()
+                return
             self._pending_keys.append(event)
             if self._key_task is None or self._key_task.done():
                 self._key_task = asyncio.create_task(self._deliver_keys())
             return
         await super().on_event(event)
 
+    def _is_quit_key(self, key: str) -> bool:
+        if not key.startswith("ctrl+"):
+            return False
+        active = self.screen.active_bindings.get(key)
+        return active is not None and active.binding.action in ("quit", "app.quit") and active.enabled
+
+    async def wait_for_keys(self) -> None:
+        """Wait until every key typed so far has been delivered (tests, benches)."""
+        await self._settle(self)  # keys still in the app's queue reach the key queue
+        while self._key_task is not None and not self._key_task.done():
+            await asyncio.shield(self._key_task)
+
     async def _deliver_keys(self) -> None:
-        while self._pending_keys:
+        while self._pending_keys and self._running:
             event = self._pending_keys.popleft()
             try:
                 await self._deliver_key(event)
@@ -181,8 +205,8 @@ class AtoCoreApp(App):
     async def _deliver_key(self, event: events.Key | events.Paste) -> None:
         screen = self.screen
         if screen is not self._key_screen:
-            await self._settle(screen)
-            self._key_screen = screen = self.screen
+            await self._settle_screen()
+            screen = self.screen
         target = self.focused or screen
         if (isinstance(event, events.Paste) or screen.maximized is not None
                 or target.check_consume_key(event.key, event.character)):
@@ -195,12 +219,18 @@ class AtoCoreApp(App):
         if await self._check_bindings(event.key, priority=True) or await self._check_bindings(event.key):
             await self._settle(self)
             if self.screen is not screen:
-                await self._settle(self.screen)
-                self._key_screen = self.screen
+                await self._settle_screen()
             return
         target = self.focused or self.screen
         self._key_target = target
         target._forward_event(event)
+
+    async def _settle_screen(self) -> None:
+        """Wait for a new screen to be ready: mounted, and its focus set (its
+        ``focus()`` calls go through the app's queue)."""
+        await self._settle(self.screen)
+        await self._settle(self)
+        self._key_screen = self.screen
 
     async def _settle(self, node: MessagePump) -> None:
         """Wait until ``node`` has handled every message queued so far."""
@@ -216,6 +246,49 @@ class AtoCoreApp(App):
             await asyncio.wait_for(done, KEY_SETTLE_SECONDS)
         except asyncio.TimeoutError:
             pass
+
+    # ------------------------------------------------------------------- run
+    def run(self, *args, **kwargs):
+        """Run the workstation on the terminal, then end the process at once.
+
+        Quitting used to take 2 s and the process lingered seconds more after
+        the screen cleared: Python's own teardown of Textual, numpy and the
+        index (~1 s here) and any worker thread still running. Once the
+        terminal is restored nothing is left to do: the database is closed
+        (SQLite rolls back anything unfinished) and the process exits with the
+        app's return code. Tests use ``run_test``, which returns normally.
+        """
+        self._ending_process = True
+        try:
+            super().run(*args, **kwargs)
+        finally:
+            self.engine.close()
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(self.return_code or 0)
+
+    async def _close_all(self) -> None:
+        # Taking every pane's widgets apart one by one (~0.5 s) is wasted when
+        # the process ends right after: the terminal is restored all the same.
+        if not self._ending_process:
+            await super()._close_all()
+
+    # --------------------------------------------------------------- changes
+    def poll_changes(self) -> None:
+        """Every second: has anyone committed to the database? Then the pane on
+        screen (under any dialog) reloads; the others when they come back."""
+        try:
+            token = self.engine.change_token()
+        except Exception:  # a database being replaced or locked: next time
+            return
+        if token == self.data_token:
+            return
+        self.data_token = token
+        if self._current_mode in self._screen_stacks:
+            stack = self._screen_stacks[self._current_mode]
+            pane = stack[0] if stack else None
+            if pane is not None and hasattr(pane, "follow_changes") and pane.is_mounted:
+                pane.follow_changes(token)
 
     # ---------------------------------------------------------------- errors
     def report_error(self, error: BaseException | None, what: str = "") -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.screen import Screen
 from textual.content import Content
 from textual.widgets import Header, Static
@@ -42,9 +43,24 @@ class PaneBar(Static):
 
 
 class PaneScreen(Screen):
-    """A pane: subclasses yield their body from :meth:`compose_body`."""
+    """A pane: subclasses yield their body from :meth:`compose_body`.
+
+    A pane follows changes made elsewhere (the server, the CLI, another pane):
+    the app polls the engine's change token every second and the pane on screen
+    reloads when it moved (keeping its cursor); a pane out of sight reloads
+    when it comes back, only if something changed meanwhile. ``f5`` reloads by
+    hand.
+    """
 
     PANE = ""
+    BINDINGS = [
+        Binding("f5", "reload_pane", "Reload", id="pane.reload",
+                tooltip="Reload what this pane shows from the database"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._seen_token: int | None = None
 
     @property
     def engine(self) -> "Engine":
@@ -62,11 +78,28 @@ class PaneScreen(Screen):
     def refresh_pane(self) -> None:
         """Reload what the pane shows (after the first run, or data changed elsewhere)."""
 
-    def on_screen_resume(self) -> None:
-        """Coming back to a pane shows today's data: the server, the CLI or
-        another pane may have changed it meanwhile."""
-        if self.is_mounted:
+    def action_reload_pane(self) -> None:
+        self._seen_token = getattr(self.app, "data_token", None)
+        self.refresh_pane()
+
+    def follow_changes(self, token: int | None) -> None:
+        """Reload if the database changed since this pane last loaded."""
+        if self._seen_token is None:
+            self._seen_token = token  # the pane's own on_mount loads it
+        elif token != self._seen_token:
+            self._seen_token = token
             self.refresh_pane()
+
+    def on_mount(self) -> None:
+        self.follow_changes(getattr(self.app, "data_token", None))
+
+    def on_screen_resume(self) -> None:
+        """Coming back to a pane shows today's data if the server, the CLI or
+        another pane changed it meanwhile."""
+        if self.is_mounted:
+            if hasattr(self.app, "poll_changes"):
+                self.app.poll_changes()  # a fresh look, not the last second's
+            self.follow_changes(getattr(self.app, "data_token", None))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR:

@@ -74,10 +74,8 @@ class GraphScreen(PaneScreen):
                 tooltip="Acknowledge the highlighted alert"),
         Binding("P", "promote", "Promote", id="graph.promote",
                 tooltip="Promote the selected candidate entity to active (checks conflicts)"),
-        Binding("escape", "focus_tree", "Tree", id="graph.focus_tree", show=False,
+        Binding("escape", "focus_tree", "Tree", id="graph.focus_tree",
                 tooltip="Put the cursor back in the tree"),
-        Binding("ctrl+r", "reload", "Reload", id="graph.reload", show=False,
-                tooltip="Reload the tree and the open view from the database"),
     ]
 
     entity: reactive[dict | None] = reactive(None, bindings=True)
@@ -165,11 +163,9 @@ class GraphScreen(PaneScreen):
             views.show_tab("tab-detail")
 
     def refresh_pane(self) -> None:
+        """The tree (expanded nodes stay expanded), the entity and the open view."""
         self.load_projects()
-
-    def action_reload(self) -> None:
         self._shown.clear()
-        self.refresh_pane()
         if self.entity is not None:
             self.load_entity(self.entity["id"])
         self._load_view(self.view, force=True)

@@ -62,7 +62,10 @@ class KeyFooter(Widget):
             seen_actions.add(action)
             where = "screen" if namespace is screen else "app" if namespace is app else "widget"
             groups[where].append((namespace, binding, enabled))
-        return groups["screen"] + groups["widget"] + groups["app"]
+        # keys every pane shares (reload) after the pane's own
+        own = [b for b in groups["screen"] if not (b[1].id or "").startswith("pane.")]
+        shared = [b for b in groups["screen"] if (b[1].id or "").startswith("pane.")]
+        return own + groups["widget"] + shared + groups["app"]
 
     def key_texts(self) -> list[str]:
         """``key description`` for each key shown (tests and docs read these)."""

@@ -1,0 +1,192 @@
+"""Issue 14: the workstation as a daily tool (long sessions, fast hands, nothing hidden)."""
+
+from __future__ import annotations
+
+import gc
+
+from textual import events
+from textual.widget import Widget
+
+from atocore_tui.tui.screens.context import ContextScreen
+from atocore_tui.tui.screens.review import ReviewScreen
+
+from .conftest import settle
+
+
+def live_widgets() -> int:
+    gc.collect()
+    return sum(isinstance(o, Widget) for o in gc.get_objects())
+
+
+async def test_pane_switches_do_not_accumulate_widgets(app):
+    """1. Memory: Textual's Footer left ~26 widgets behind per pane switch."""
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("escape")
+        for key in "rgipc":
+            await pilot.press(key)
+        await settle(pilot)
+        before = live_widgets()
+        for n in range(40):
+            await pilot.press("rgipc"[n % 5])
+        await settle(pilot)
+        assert live_widgets() <= before
+
+
+def burst(app, *keys: str) -> None:
+    """Keys as a terminal delivers a paste or fast typing: all queued before any is handled."""
+    for key in keys:
+        character = key if len(key) == 1 else {"space": " ", "tab": "\t"}.get(key)
+        app.post_message(events.Key(key, character))
+
+
+async def test_a_burst_of_pane_keys_ends_on_the_last_pane(app):
+    """2. 60 pane keys queued at once: every switch made, in order."""
+    switched: list[str] = []
+    original = app.switch_mode
+
+    def record(mode):
+        switched.append(mode)
+        return original(mode)
+
+    app.switch_mode = record
+    names = {"c": "context", "r": "review", "g": "graph", "i": "interactions", "p": "projects"}
+    keys = [("rgipc" * 13)[(n * 7) % 65] for n in range(59)] + ["r"]
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        burst(app, *keys)
+        await settle(pilot)
+        assert isinstance(app.screen, ReviewScreen)
+        assert switched == [names[k] for k in keys]
+
+
+async def test_text_and_tab_in_a_burst_land_in_their_fields(app):
+    """2. ``alpha<Tab>al<Tab>Desc`` typed with no gap in the register form."""
+    from atocore_tui.tui.screens.projects import ProjectsScreen
+
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("p")
+        await settle(pilot)
+        assert isinstance(app.screen, ProjectsScreen)
+        burst(app, "n", *"alpha", "tab", *"al", "tab", *"Desc")
+        await settle(pilot)
+        form = app.screen
+        values = [i.value for i in form.query("Input")][:3]
+        assert values == ["alpha", "al", "Desc"]
+
+
+async def test_pane_keys_work_at_launch(app):
+    """7. The first key at launch is a pane key, not text in the prompt."""
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        await pilot.press("r")
+        await settle(pilot)
+        assert isinstance(app.screen, ReviewScreen)
+        assert screen.query_one("#prompt").text == ""
+        await pilot.press("c", "ctrl+l", *"hi")
+        assert isinstance(app.screen, ContextScreen)
+        assert app.screen.query_one("#prompt").text == "hi"
+
+
+def queue_ids(screen) -> list[str]:
+    from textual.widgets import DataTable
+
+    table = screen.query_one("#queue", DataTable)
+    return [table.coordinate_to_cell_key((r, 0)).row_key.value for r in range(table.row_count)]
+
+
+async def test_review_follows_a_candidate_added_elsewhere(app, tui_engine):
+    """5. A candidate written by another connection (the server, the CLI) shows
+    up while Review is on screen, the cursor staying on its candidate."""
+    import threading
+
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await open_review(pilot)
+        before = queue_ids(screen)
+        await pilot.press("j")
+        await settle(pilot)
+        cursor_on = screen.current.memory.id
+
+        def write() -> None:
+            with tui_engine.db.connection_context():
+                tui_engine.memories.create("preference", "Prefer torque wrenches with a click stop.",
+                                           status="candidate")
+
+        thread = threading.Thread(target=write)
+        thread.start()
+        thread.join()
+        app.poll_changes()  # what the one-second timer does
+        await settle(pilot)
+        after = queue_ids(screen)
+        assert len(after) == len(before) + 1
+        assert screen.current.memory.id == cursor_on
+
+
+async def test_a_hidden_pane_reloads_on_return_only_after_a_change(app, tui_engine):
+    """5. Coming back to a pane reloads it only when the database changed."""
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await open_review(pilot)
+        loads = []
+        original = screen.refresh_pane
+        screen.refresh_pane = lambda: (loads.append(1), original())[1]
+        await pilot.press("g", "r")
+        await settle(pilot)
+        assert loads == []
+        await pilot.press("g")
+        await settle(pilot)
+        with tui_engine.db.connection_context():
+            tui_engine.memories.create("preference", "Prefer blue loctite on the housing screws.",
+                                       status="candidate")
+        app.poll_changes()
+        await pilot.press("r")
+        await settle(pilot)
+        assert loads == [1]
+        await pilot.press("f5")
+        await settle(pilot)
+        assert loads == [1, 1]
+
+
+async def open_review(pilot):
+    await settle(pilot)
+    await pilot.press("r")
+    await settle(pilot)
+    assert isinstance(pilot.app.screen, ReviewScreen)
+    return pilot.app.screen
+
+
+async def test_footer_shows_the_pane_keys_first_and_not_the_pane_switches(app):
+    """4. Footer: the pane's own keys first; pane switching lives in the pane bar."""
+    from atocore_tui.tui.screens.graph import GraphScreen
+    from atocore_tui.tui.widgets.key_footer import KeyFooter
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("g")
+        await settle(pilot)
+        assert isinstance(app.screen, GraphScreen)
+        footer = app.screen.query_one(KeyFooter)
+        texts = footer.key_texts()
+        assert texts[0].endswith("Detail")
+        assert any(t.startswith("esc") for t in texts) and any(t.endswith("Reload") for t in texts)
+        assert not any(t.endswith(("Projects", "Review", "Interactions", "Context")) for t in texts)
+        # at 80 columns nothing is cut: the footer wraps instead
+        shown = " ".join(footer.render_line(y).text for y in range(footer.size.height)).replace("\u00a0", " ")
+        assert footer.size.height >= 2
+        for text in texts:
+            assert text in shown
+
+
+async def test_pane_bar_is_clickable(app):
+    """8. A click on a pane in the pane bar goes there."""
+    from atocore_tui.tui.screens.base import PaneBar
+
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        bar = app.screen.query_one(PaneBar)
+        text = str(bar.render())
+        await pilot.click(PaneBar, offset=(1 + text.index("Graph"), 0))
+        await settle(pilot)
+        from atocore_tui.tui.screens.graph import GraphScreen
+        assert isinstance(app.screen, GraphScreen)
