@@ -172,7 +172,7 @@ async def test_footer_shows_the_pane_keys_first_and_not_the_pane_switches(app):
         assert any(t.startswith("esc") for t in texts) and any(t.endswith("Reload") for t in texts)
         assert not any(t.endswith(("Projects", "Review", "Interactions", "Context")) for t in texts)
         # at 80 columns nothing is cut: the footer wraps instead
-        shown = " ".join(footer.render_line(y).text for y in range(footer.size.height)).replace("\u00a0", " ")
+        shown = " ".join(footer.render_line(y).text for y in range(footer.size.height))
         assert footer.size.height >= 2
         for text in texts:
             assert text in shown
@@ -190,3 +190,122 @@ async def test_pane_bar_is_clickable(app):
         await settle(pilot)
         from atocore_tui.tui.screens.graph import GraphScreen
         assert isinstance(app.screen, GraphScreen)
+
+
+async def build_pack(pilot, prompt: str, project: str | None = None):
+    from textual.widgets import TextArea
+
+    screen = pilot.app.screen
+    assert isinstance(screen, ContextScreen)
+    if project:
+        screen.query_one("#project").value = project
+    screen.query_one("#prompt", TextArea).load_text(prompt)
+    await settle(pilot)
+    while screen.pack is None or screen.pack.prompt != prompt:
+        await pilot.pause(0.05)
+    await settle(pilot)
+    return screen
+
+
+async def test_receipt_shows_the_reason_and_opens_a_row_in_full(app):
+    """3. At 100 columns the reason is on screen; enter opens the row in full,
+    and "over budget" says by how much."""
+    from textual.widgets import DataTable
+
+    from atocore_tui.tui.screens.context_item import ReceiptItemScreen
+
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        screen = await build_pack(pilot, "why did EM-1 miss the cold efficiency requirement?", "orion-drive")
+        screen.query_one("#tabs").active = "tab-receipt"
+        table = screen.query_one("#receipt", DataTable)
+        table.focus()
+        await settle(pilot)
+        labels = [str(c.label) for c in table.ordered_columns]
+        reason_at = labels.index("why left out")
+        assert sum(c.get_render_width(table) for c in table.ordered_columns[: reason_at + 1]) <= table.size.width
+        rows = [table.get_row_at(r) for r in range(table.row_count)]
+        over = [r for r, row in enumerate(rows) if str(row[reason_at]).startswith("over budget")]
+        assert over, "the sample prompt leaves something out for budget"
+        assert " > " in str(rows[over[0]][reason_at]) and "left" in str(rows[over[0]][reason_at])
+        table.move_cursor(row=over[0])
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ReceiptItemScreen)
+        item = app.screen.item
+        assert str(app.screen.query_one("#item-text").render()) == item.text
+        head = str(app.screen.query_one("#item-head").render())
+        assert "score" in head and "header, footer" in head and item.ref in head
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is screen
+
+
+async def test_a_bad_budget_shows_under_the_field_until_fixed(app):
+    """9. Budget: live, under the field, gone when fixed; no toast, no stale pack."""
+    from textual.widgets import Input, Label
+
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        screen = await build_pack(pilot, "what grease did we choose for the gearbox")
+        budget = screen.query_one("#budget", Input)
+        budget.focus()
+        await pilot.press("end", *"999")  # 3000999: over the maximum
+        await settle(pilot)
+        problem = screen.query_one("#budget-problem", Label)
+        assert problem.display and "between" in str(problem.render())
+        assert screen.pack is None
+        assert not app._notifications
+        await pilot.press("backspace", "backspace", "backspace")
+        await settle(pilot)
+        assert not problem.display
+        while screen.pack is None:
+            await pilot.pause(0.05)
+        assert screen.pack.budget == 3000
+
+
+async def test_key_help_shows_readable_keys_and_the_ids(app):
+    """6. Keys as typed (``?``, ``+``), and the id column on screen at 120 columns."""
+    from textual.widgets import DataTable
+
+    from atocore_tui.tui.help import HelpScreen
+
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("f1")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        table = app.screen.query_one("#keys", DataTable)
+        rows = {table.get_row_at(r)[1]: table.get_row_at(r)[0] for r in range(table.row_count)}
+        assert rows["app.help"] == "? / f1"
+        assert rows["graph.depth_up"] == "+ / ="
+        assert rows["pane.reload"] == "f5"
+        assert not any("_" in key for key in rows.values())
+        widths = [c.get_render_width(table) for c in table.ordered_columns]
+        assert sum(widths[:2]) <= table.size.width
+
+
+async def test_review_edit_shows_a_bad_confidence_as_typed_and_clears_it(app):
+    """9. Review edit: 1.5 is refused as it is typed, not at ctrl+s; fixed, it goes."""
+    from textual.widgets import Input, Label
+
+    from atocore_tui.tui.screens.review_forms import EditCandidateScreen
+
+    async with app.run_test(size=(100, 32)) as pilot:
+        await open_review(pilot)
+        await pilot.press("e")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, EditCandidateScreen)
+        error = form.query_one("#form-error", Label)
+        assert not error.display
+        confidence = form.query_one("#confidence", Input)
+        confidence.focus()
+        await pilot.press("ctrl+u", *"1.5")
+        await settle(pilot)
+        assert error.display and "confidence" in str(error.render())
+        assert confidence.has_class("-invalid") and form.focused is confidence
+        await pilot.press("backspace", "backspace")
+        await settle(pilot)
+        assert confidence.value == "1"
+        assert not error.display and not confidence.has_class("-invalid")

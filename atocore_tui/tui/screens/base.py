@@ -8,6 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.content import Content
+from textual.events import Click
 from textual.widgets import Header, Static
 from textual.worker import Worker, WorkerState
 
@@ -26,20 +27,35 @@ class PaneBar(Static):
     A click on a pane goes there, as its key does."""
 
     DEFAULT_CSS = """
-    PaneBar { height: 1; padding: 0 1; background: $panel; color: $text-muted; }
+    PaneBar {
+        height: 1; padding: 0 1; background: $panel; color: $text-muted;
+    }
     """
 
     def __init__(self, current: str) -> None:
         parts: list = []
+        self._spots: list[tuple[int, int, str]] = []  # (start, end, mode) for clicks
+        column = 0
         for key, mode, title in PANE_KEYS:
-            click = f"@click=app.switch_mode('{mode}')"
             if mode == current:
-                parts.append(Content.styled(f" {key} {title} ", f"reverse $accent {click}"))
+                part = Content.styled(f" {key} {title} ", "reverse $accent")
             else:
-                parts.append(Content.assemble((key, "bold $accent"), f"\u00a0{title}").stylize(click))
-            parts.append("  ")
+                part = Content.assemble((key, "bold $accent"), f" {title}")
+            self._spots.append((column, column + len(part), mode))
+            parts += [part, "  "]
+            column += len(part) + 2
         parts.append(Content.styled(" f1 keys · ctrl+p palette", "dim"))
         super().__init__(Content.assemble(*parts))
+
+    async def on_click(self, event: Click) -> None:
+        """A click on a pane goes there, as its key does."""
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        for start, end, mode in self._spots:
+            if start <= offset.x < end:
+                await self.app.run_action(f"switch_mode('{mode}')")
+                return
 
 
 class PaneScreen(Screen):
