@@ -256,8 +256,11 @@ class AtoCoreApp(App):
         index (~1 s here) and any worker thread still running. Once the
         terminal is restored nothing is left to do: the database is closed
         (SQLite rolls back anything unfinished) and the process exits with the
-        app's return code. Tests use ``run_test``, which returns normally.
+        app's return code. Headless or driven runs (tests, snapshots) return
+        normally.
         """
+        if kwargs.get("headless") or kwargs.get("auto_pilot") is not None:
+            return super().run(*args, **kwargs)
         self._ending_process = True
         try:
             super().run(*args, **kwargs)
