@@ -89,7 +89,8 @@ async def shoot(size: tuple[int, int], out: Path, theme: str) -> list[Path]:
 
 def _first_entity(engine) -> str:
     with engine.db.connection_context():
-        rows = engine.graph.entities(project="orion-drive", entity_type="requirement", limit=5)
+        rows = engine.graph.entities(project="orion-drive", entity_type="component", limit=50)
+        rows = [r for r in rows if "housing" in r["name"].lower()] or rows
     return rows[0]["id"]
 
 

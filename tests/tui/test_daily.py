@@ -309,3 +309,89 @@ async def test_review_edit_shows_a_bad_confidence_as_typed_and_clears_it(app):
         await settle(pilot)
         assert confidence.value == "1"
         assert not error.display and not confidence.has_class("-invalid")
+
+
+async def test_projects_ingested_at_first_start_do_not_say_never(app):
+    """10. A project with notes but no refresh yet is not shown as never refreshed."""
+    from textual.widgets import DataTable
+
+    from atocore_tui.tui.screens.projects import ProjectsScreen
+
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("p")
+        await settle(pilot)
+        assert isinstance(app.screen, ProjectsScreen)
+        table = app.screen.query_one("#projects", DataTable)
+        cells = [str(table.get_row_at(r)[5]) for r in range(table.row_count)]
+        assert cells and all(cell == "not yet (notes ingested)" for cell in cells)
+
+
+async def test_impact_via_column_is_on_screen(app):
+    """10. Impact: the via column is never pushed off by long names."""
+    from textual.widgets import DataTable
+
+    from atocore_tui.tui.screens.graph import GraphScreen
+
+    async with app.run_test(size=(200, 50)) as pilot:
+        await settle(pilot)
+        await pilot.press("g")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, GraphScreen)
+        screen.show_item("entity", "odu-housing")
+        await settle(pilot)
+        await settle(pilot)
+        await pilot.press("t")
+        await settle(pilot)
+        table = screen.query_one("#impact", DataTable)
+        assert table.row_count > 0
+        widths = [c.get_render_width(table) for c in table.ordered_columns]
+        assert sum(widths[:4]) <= table.size.width  # depth, via, type, entity
+
+
+async def test_interactions_follow_a_new_recording(app, tui_engine):
+    """10. With the newest row selected, a new recording becomes the selection."""
+    from atocore_tui.tui.screens.interactions import InteractionsScreen
+
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        with tui_engine.db.connection_context():
+            tui_engine.interactions.record("first question", project="coldplate")
+        await pilot.press("i")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, InteractionsScreen)
+        assert screen.detail["prompt"] == "first question"
+        with tui_engine.db.connection_context():
+            newest = tui_engine.interactions.record("second question", project="coldplate")
+        app.poll_changes()
+        await settle(pilot)
+        await settle(pilot)
+        assert screen.detail["id"] == newest["id"]
+
+
+def test_light_theme_tier_bar_share_and_empty_differ():
+    """10. atocore-light: the share and the empty part of a tier bar differ clearly."""
+    from textual.color import Color
+
+    from atocore_tui.tui.themes import BUNDLED_THEMES, parse_theme
+
+    theme = parse_theme(BUNDLED_THEMES / "atocore-light.yaml")
+    share = Color.parse(theme.variables["tier-share"])
+    empty = Color.parse(theme.variables["tier-empty"])
+    assert abs(share.brightness - empty.brightness) > 0.15
+
+
+async def test_context_footer_lists_the_clear_key(app):
+    """10. The prompt's clear key is listed."""
+    from atocore_tui.tui.widgets.key_footer import KeyFooter
+
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+l", *"abc")
+        texts = app.screen.query_one(KeyFooter).key_texts()
+        assert "^n New prompt" in texts and "esc Leave editor" in texts
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        assert app.screen.query_one("#prompt").text == ""

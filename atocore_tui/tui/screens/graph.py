@@ -138,8 +138,9 @@ class GraphScreen(PaneScreen):
         for prefix in ("", "side-"):
             self.query_one(f"#{prefix}relations", DataTable).add_columns(
                 "", "relationship", "type", "status", "entity")
-        self.query_one("#impact", DataTable).add_columns("depth", "entity", "type", "via", "path")
-        self.query_one("#evidence", DataTable).add_columns("depth", "entity", "type", "via", "source refs")
+        # via (short) before the entity's name (long), so it is never cut off
+        self.query_one("#impact", DataTable).add_columns("depth", "via", "type", "entity", "path")
+        self.query_one("#evidence", DataTable).add_columns("depth", "via", "type", "entity", "source refs")
         self.query_one("#side-detail").border_title = "Entity"
         self._show_entity(None)
         tree = self.query_one("#tree", Tree)
@@ -573,8 +574,8 @@ class GraphScreen(PaneScreen):
                 tail = last or "direct"
             else:
                 tail = ", ".join(r["ref"] + ("" if r["exists"] else " (gone)") for r in row["source_refs"]) or "—"
-            table.add_row(Text(str(row["depth"]), justify="right"), row["name"], row["entity_type"],
-                          row["via"], tail, key=row["id"])
+            table.add_row(Text(str(row["depth"]), justify="right"), row["via"], row["entity_type"],
+                          _clip(row["name"], 40), tail, key=row["id"])
 
     # ----------------------------------------------------------------- gaps
     @work(thread=True, exclusive=True, group="graph-gaps", exit_on_error=False,
@@ -803,3 +804,7 @@ def _conflict_content(conflict: dict) -> Content:
     for member in conflict["members"]:
         parts += ["\n  • ", member["name"], (f"  {member['id']}", "dim")]
     return Content.assemble(*parts)
+
+
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
