@@ -395,3 +395,30 @@ async def test_context_footer_lists_the_clear_key(app):
         await pilot.press("ctrl+n")
         await settle(pilot)
         assert app.screen.query_one("#prompt").text == ""
+
+
+async def test_slash_finds_rows_of_the_table(app):
+    """10. ``/`` in a pane: typing moves to the first matching row, enter to the next."""
+    from textual.widgets import DataTable
+
+    from atocore_tui.tui.widgets.find_bar import FindBar
+
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await open_review(pilot)
+        table = screen.query_one("#queue", DataTable)
+        rows = [" ".join(str(c) for c in table.get_row_at(r)).lower() for r in range(table.row_count)]
+        wanted = [r for r, text in enumerate(rows) if "orion-drive" in text]
+        assert len(wanted) >= 2
+        await pilot.press("slash", *"ORION")
+        await settle(pilot)
+        bar = screen.query_one(FindBar)
+        assert bar.has_class("-open") and table.cursor_row == wanted[0]
+        await pilot.press("enter")
+        await settle(pilot)
+        assert table.cursor_row == wanted[1]
+        await pilot.press("escape")
+        await settle(pilot)
+        assert not bar.has_class("-open") and screen.focused is table and table.cursor_row == wanted[1]
+        await pilot.press("a")  # pane keys work again: promote the found candidate
+        await settle(pilot)
+        assert screen.done == 1

@@ -9,9 +9,10 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.content import Content
 from textual.events import Click
-from textual.widgets import Header, Static
+from textual.widgets import DataTable, Header, Static
 from textual.worker import Worker, WorkerState
 
+from ..widgets.find_bar import FindBar
 from ..widgets.key_footer import KeyFooter
 
 if TYPE_CHECKING:
@@ -72,6 +73,8 @@ class PaneScreen(Screen):
     BINDINGS = [
         Binding("f5", "reload_pane", "Reload", id="pane.reload",
                 tooltip="Reload what this pane shows from the database"),
+        Binding("slash", "find", "Find", id="pane.find",
+                tooltip="Find rows of the table as you type (enter: next match, escape: close)"),
     ]
 
     def __init__(self) -> None:
@@ -86,6 +89,7 @@ class PaneScreen(Screen):
         yield Header(show_clock=False)
         yield PaneBar(self.PANE)
         yield from self.compose_body()
+        yield FindBar()
         yield KeyFooter()
 
     def compose_body(self) -> ComposeResult:
@@ -97,6 +101,17 @@ class PaneScreen(Screen):
     def action_reload_pane(self) -> None:
         self._seen_token = getattr(self.app, "data_token", None)
         self.refresh_pane()
+
+    def action_find(self) -> None:
+        """``/``: find in the focused table (or the pane's first table on screen)."""
+        table = self.focused if isinstance(self.focused, DataTable) else None
+        if table is None:
+            shown = [t for t in self.query(DataTable) if t.is_on_screen and t.row_count]
+            table = shown[0] if shown else None
+        if table is None:
+            self.notify("No table to search here.", severity="warning")
+            return
+        self.query_one(FindBar).open(table)
 
     def follow_changes(self, token: int | None) -> None:
         """Reload if the database changed since this pane last loaded."""
