@@ -59,6 +59,8 @@ async def shoot(size: tuple[int, int], out: Path, theme: str) -> list[Path]:
                 await pilot.pause(0.05)
             await settle(app, pilot)
             save("context")
+            await pilot.press("ctrl+r")  # record it: the Interactions pane shows it
+            await settle(app, pilot)
             screen.query_one("#tabs").active = "tab-receipt"
             await pilot.press("escape")
             await pilot.press("tab", "tab", "tab")

@@ -422,3 +422,22 @@ async def test_slash_finds_rows_of_the_table(app):
         await pilot.press("a")  # pane keys work again: promote the found candidate
         await settle(pilot)
         assert screen.done == 1
+
+
+async def test_quit_does_not_wait_behind_typed_keys(app):
+    """1. ctrl+q quits at once, dropping pane keys still queued before it."""
+    switched: list[str] = []
+    original = app.switch_mode
+
+    def record(mode):
+        switched.append(mode)
+        return original(mode)
+
+    app.switch_mode = record
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        burst(app, *("rgipc" * 20), "ctrl+q")
+        await app.wait_for_keys()
+        await pilot.pause()
+        assert len(switched) < 100
+    assert not app.is_running and app.return_code == 0
