@@ -441,3 +441,31 @@ async def test_quit_does_not_wait_behind_typed_keys(app):
         await pilot.pause()
         assert len(switched) < 100
     assert not app.is_running and app.return_code == 0
+
+
+async def test_focus_is_visible_after_gaps(app):
+    """4. After ``a`` in Graph the gaps list has the focus, a highlighted item and
+    the accent border; the tree it left has a faint one."""
+    from textual.color import Color
+    from textual.widgets import OptionList, Tree
+
+    from atocore_tui.tui.screens.graph import GraphScreen
+
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("g")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, GraphScreen)
+        await pilot.press("down", "a")
+        await settle(pilot)
+        gaps = screen.query_one("#gaps", OptionList)
+        assert screen.focused is gaps
+        assert gaps.highlighted is not None and not gaps.get_option_at_index(gaps.highlighted).disabled
+        accent = Color.parse(app.current_theme.accent)
+
+        def near(colour: Color) -> bool:
+            return sum(abs(a - b) for a, b in zip(colour.rgb, accent.rgb)) < 8
+
+        assert near(gaps.styles.border_top[1])
+        assert not near(screen.query_one("#tree", Tree).styles.border_top[1])
