@@ -37,7 +37,7 @@ def burst(app, *keys: str) -> None:
     """Keys as a terminal delivers a paste or fast typing: all queued before any is handled."""
     for key in keys:
         character = key if len(key) == 1 else {"space": " ", "tab": "\t"}.get(key)
-        app.post_message(events.Key(key, character))
+        app.post_message(events.Key("space" if key == " " else key, character))
 
 
 async def test_a_burst_of_pane_keys_ends_on_the_last_pane(app):
@@ -469,3 +469,17 @@ async def test_focus_is_visible_after_gaps(app):
 
         assert near(gaps.styles.border_top[1])
         assert not near(screen.query_one("#tree", Tree).styles.border_top[1])
+
+
+async def test_typing_into_the_palette_as_it_opens(app):
+    """2. Keys typed right after ctrl+p land in the palette that is opening."""
+    from atocore_tui.tui.screens.graph import GraphScreen
+
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        burst(app, "ctrl+p", *"go to graph")
+        await settle(pilot)
+        await pilot.pause(0.3)  # the palette searches in a worker of its own
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, GraphScreen)
