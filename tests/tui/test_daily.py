@@ -483,3 +483,23 @@ async def test_typing_into_the_palette_as_it_opens(app):
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, GraphScreen)
+
+
+def test_engine_change_token_moves_on_every_commit_and_only_then(tui_engine):
+    """5. The cheap change signal the panes poll: a commit by any other
+    connection (another thread here; the server or the CLI) moves it."""
+    import threading
+
+    first = tui_engine.change_token()
+    assert tui_engine.change_token() == first  # reading is not a change
+
+    def write() -> None:
+        with tui_engine.db.connection_context():
+            tui_engine.memories.create("preference", "Prefer metric fasteners.", status="candidate")
+
+    thread = threading.Thread(target=write)
+    thread.start()
+    thread.join()
+    second = tui_engine.change_token()
+    assert second != first
+    assert tui_engine.change_token() == second
