@@ -10,7 +10,8 @@ Three measurements on a first-run copy of the sample vault:
    then ctrl+l (into the prompt) and text for the rest. Landed = pane switches
    the app made in the order sent + characters in the prompt equal to those
    sent.
-3. quit: ctrl+q in that terminal until the process has exited.
+3. quit: ctrl+q in that terminal until the process has exited; and again in
+   a fresh one after visiting every pane once.
 
     .venv/bin/python bench/tui_soak.py [--switches 1000] [--burst 500]
 """
@@ -220,6 +221,45 @@ def burst_and_quit(data: Path, keys: int, pane_keys: int, seed: int = 7) -> dict
             "settled_s": settled_s, "rss_mb": child_rss, "quit_s": exited}
 
 
+def quit_after_panes(data: Path) -> float | None:
+    """A fresh workstation in a 120x36 pseudo-terminal: every pane visited once
+    (a key each half second), then ctrl+q; seconds until the process is gone."""
+    state = data.parent / "quit-state.json"
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.environ["TERM"] = "xterm-256color"
+        os.environ["PYTHONPATH"] = str(ROOT)
+        os.execv(sys.executable, [sys.executable, "-c", CHILD, str(data), str(state), str(ROOT / "sample_vault")])
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 36, 120, 0, 0))
+    exited = None
+    try:
+        deadline = time.monotonic() + 60
+        while not state.exists() and time.monotonic() < deadline:
+            _drain(fd, 0.1)
+        _drain(fd, 2.0)
+        os.write(fd, b"\x1b")
+        _drain(fd, 0.5)
+        for key in PANES:
+            os.write(fd, key.encode())
+            _drain(fd, 1.0)
+        quit_at = time.monotonic()
+        os.write(fd, b"\x11")  # ctrl+q
+        while time.monotonic() - quit_at < 20:
+            _drain(fd, 0.02)
+            done, _status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                exited = time.monotonic() - quit_at
+                break
+    finally:
+        try:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass
+        os.close(fd)
+    return exited
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--switches", type=int, default=1000)
@@ -243,6 +283,9 @@ def main() -> int:
         burst_data = Path(tmp) / "burst" / "data"
         shutil.copytree(prepared, burst_data)
         result = burst_and_quit(burst_data, args.burst, args.pane_keys)
+        quit_data = Path(tmp) / "quit" / "data"
+        shutil.copytree(prepared, quit_data)
+        clean_quit = quit_after_panes(quit_data)
     print(f"burst: {result['sent']} keys written at once to a 120x36 pseudo-terminal")
     print(f"  pane keys {result['pane_keys']}: {result['switches_in_order']}/{result['switches_expected']} "
           f"switches landed in order ({result['switches_made']} made), final pane {result['final_pane']}")
@@ -253,8 +296,9 @@ def main() -> int:
     landed += result["text_landed"] + (1 if result["text_landed"] else 0)
     print(f"  keys landed {landed}/{result['sent']} · idle again after {result['settled_s']:.1f} s · "
           f"RSS {result['rss_mb']:.0f} MB")
-    quit_s = result["quit_s"]
-    print(f"quit: ctrl+q -> process gone in {quit_s:.2f} s" if quit_s is not None else "quit: still running after 20 s")
+    for label, seconds in (("after the burst", result["quit_s"]), ("after visiting every pane", clean_quit)):
+        print(f"quit {label}: ctrl+q -> process gone in {seconds:.2f} s" if seconds is not None
+              else f"quit {label}: still running after 20 s")
     return 0
 
 
