@@ -272,6 +272,26 @@ class Engine:
             "ingesting": holder(self.data_dir) if is_locked(self.data_dir) else None,
         }
 
+    def change_token(self) -> int:
+        """A number that changes when anyone commits to the database: another
+        process (the server, the CLI) or another connection of this one. Cheap
+        enough to poll every second: ``PRAGMA data_version`` on a connection
+        kept for it alone (it counts the commits of every other connection;
+        closed with the engine object)."""
+        import sqlite3
+        import threading
+        import weakref
+
+        lock = self.__dict__.setdefault("_watch_lock", threading.Lock())
+        with lock:
+            watch = self.__dict__.get("_watch")
+            if watch is None:
+                watch = sqlite3.connect(str(self.data_dir / DB_FILENAME), check_same_thread=False,
+                                        isolation_level=None)
+                weakref.finalize(self, watch.close)
+                self._watch = watch
+            return int(watch.execute("PRAGMA data_version").fetchone()[0])
+
     def activate(self) -> None:
         """Bind the models to this engine's database again (after another Engine
         in this process bound them to its own; tests do this)."""

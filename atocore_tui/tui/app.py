@@ -6,12 +6,17 @@ through it, around an engine on a real data directory.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
+import sys
+from collections import deque
 from pathlib import Path
 
-from textual import work
+from textual import events, work
 from textual.app import App
 from textual.binding import Binding
+from textual.message_pump import MessagePump
 from textual.screen import ModalScreen
 
 from ..config import Settings, load_settings
@@ -29,6 +34,10 @@ from .themes import BUNDLED_THEMES, TIER_VARIABLES, load_themes
 
 DEFAULT_THEME = "atocore-dark"
 UI_STATE_FILE = "workstation.json"
+CHANGE_POLL_SECONDS = 1.0
+KEY_SETTLE_SECONDS = 1.0
+"""How long a key waits for the one before it to be handled (a safety net:
+normally a few milliseconds; after this the key goes on regardless)."""
 
 
 class AtoCoreApp(App):
@@ -43,15 +52,15 @@ class AtoCoreApp(App):
     }
     DEFAULT_MODE = "context"
     BINDINGS = [
-        Binding("p", "switch_mode('projects')", "Projects", id="pane.projects",
+        Binding("p", "switch_mode('projects')", "Projects", id="pane.projects", show=False,
                 tooltip="Projects: the registry, roots, refresh"),
-        Binding("c", "switch_mode('context')", "Context", id="pane.context",
+        Binding("c", "switch_mode('context')", "Context", id="pane.context", show=False,
                 tooltip="Context: preview the pack for a prompt"),
-        Binding("r", "switch_mode('review')", "Review", id="pane.review",
+        Binding("r", "switch_mode('review')", "Review", id="pane.review", show=False,
                 tooltip="Review: triage candidate memories"),
-        Binding("g", "switch_mode('graph')", "Graph", id="pane.graph",
+        Binding("g", "switch_mode('graph')", "Graph", id="pane.graph", show=False,
                 tooltip="Graph: entities, impact, evidence, gaps, conflicts"),
-        Binding("i", "switch_mode('interactions')", "Interactions", id="pane.interactions",
+        Binding("i", "switch_mode('interactions')", "Interactions", id="pane.interactions", show=False,
                 tooltip="Interactions: the log of LLM round-trips"),
         Binding("question_mark,f1", "help", "Keys", id="app.help", tooltip="Show every key"),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", tooltip="Quit the workstation"),
@@ -59,6 +68,13 @@ class AtoCoreApp(App):
     COMMANDS = App.COMMANDS | {PaneCommands, ProjectCommands, MemoryCommands, EntityCommands}
 
     def __init__(self, engine: Engine, *, run_first_run: bool = True) -> None:
+        self._key_target: MessagePump | None = None
+        self._key_screen: MessagePump | None = None
+        self._pending_keys: deque[events.Key | events.Paste] = deque()
+        self._key_task: asyncio.Task | None = None
+        self._ending_process = False
+        self.data_token: int | None = None
+        """The engine's change token as last polled (see :meth:`poll_changes`)."""
         self.engine = engine
         self.settings: Settings = engine.settings
         self.run_first_run = run_first_run
@@ -101,6 +117,8 @@ class AtoCoreApp(App):
 
     # --------------------------------------------------------------- startup
     def on_mount(self) -> None:
+        self.data_token = self.engine.change_token()
+        self.set_interval(CHANGE_POLL_SECONDS, self.poll_changes)
         if self.keymap_overrides:
             self.set_keymap(self.keymap_overrides)
         for problem in self.theme_problems:
@@ -131,6 +149,149 @@ class AtoCoreApp(App):
                         f"loaded {result['seeded']['memories']} memories, {result['seeded']['state']} "
                         f"state entries and the sample graph.", title="Ready")
         self.screen.refresh_pane() if hasattr(self.screen, "refresh_pane") else None
+
+    # ------------------------------------------------------------------ keys
+    async def on_event(self, event: events.Event) -> None:
+        """Keys land in order, where the focus was when each was typed.
+
+        Textual hands a key to the focused widget's queue and, if the widget
+        does not use it, runs bindings when the key has bubbled back up to the
+        app, behind every key typed meanwhile; a focus move (``widget.focus()``)
+        waits in the app's queue behind them too. In a burst (a paste, a text
+        expander, fast hands) a Tab or a pane key then took effect after the
+        letters that followed it: ``alpha<Tab>al`` filled one field with
+        ``alphaal``, and pane keys ended on the wrong pane.
+
+        So keys (and pastes) from the terminal queue here and a task delivers
+        them one at a time: text goes to the focused widget as before; any
+        other key first waits until that widget has handled the text before
+        it, then its binding runs at once, and the next key waits until what
+        the binding started (a focus move, a pane switch, a dialog opening)
+        has settled.
+        """
+        if isinstance(event, (events.Key, events.Paste)) and not event.is_forwarded and self.is_running:
+            self.app_focus = True
+            if isinstance(event, events.Key) and self._is_quit_key(event.key):
+                self._pending_keys.clear()  # quitting does not wait for keys typed before it
+                self.exit()
+                return
+            self._pending_keys.append(event)
+            if self._key_task is None or self._key_task.done():
+                self._key_task = asyncio.create_task(self._deliver_keys())
+            return
+        await super().on_event(event)
+
+    def _is_quit_key(self, key: str) -> bool:
+        if not key.startswith("ctrl+"):
+            return False
+        active = self.screen.active_bindings.get(key)
+        return active is not None and active.binding.action in ("quit", "app.quit") and active.enabled
+
+    async def wait_for_keys(self) -> None:
+        """Wait until every key typed so far has been delivered (tests, benches)."""
+        await self._settle(self)  # keys still in the app's queue reach the key queue
+        while self._key_task is not None and not self._key_task.done():
+            await asyncio.shield(self._key_task)
+
+    async def _deliver_keys(self) -> None:
+        while self._pending_keys and self._running:
+            event = self._pending_keys.popleft()
+            try:
+                await self._deliver_key(event)
+            except Exception as error:  # as Textual does for a failing action
+                self._handle_exception(error)
+                return
+
+    async def _deliver_key(self, event: events.Key | events.Paste) -> None:
+        screen = self.screen
+        if screen is not self._key_screen:
+            await self._settle_screen()
+            screen = self.screen
+        target = self.focused or screen
+        if (isinstance(event, events.Paste) or screen.maximized is not None
+                or target.check_consume_key(event.key, event.character)):
+            self._key_target = target
+            await super().on_event(event)
+            return
+        if self._key_target is not None:
+            await self._settle(self._key_target)
+            self._key_target = None
+        if await self._check_bindings(event.key, priority=True) or await self._check_bindings(event.key):
+            await self._settle(self)
+            if self.screen is not screen:
+                await self._settle_screen()
+            return
+        target = self.focused or self.screen
+        self._key_target = target
+        target._forward_event(event)
+
+    async def _settle_screen(self) -> None:
+        """Wait for a new screen to be ready: mounted, and its focus set (its
+        ``focus()`` calls go through the app's queue)."""
+        await self._settle(self.screen)
+        await self._settle(self)
+        self._key_screen = self.screen
+
+    async def _settle(self, node: MessagePump) -> None:
+        """Wait until ``node`` has handled every message queued so far."""
+        done = asyncio.get_running_loop().create_future()
+
+        def mark() -> None:
+            if not done.done():
+                done.set_result(None)
+
+        if not node.call_later(mark):
+            return
+        try:
+            await asyncio.wait_for(done, KEY_SETTLE_SECONDS)
+        except asyncio.TimeoutError:
+            pass
+
+    # ------------------------------------------------------------------- run
+    def run(self, *args, **kwargs):
+        """Run the workstation on the terminal, then end the process at once.
+
+        Quitting used to take 2 s and the process lingered seconds more after
+        the screen cleared: Python's own teardown of Textual, numpy and the
+        index (~1 s here) and any worker thread still running. Once the
+        terminal is restored nothing is left to do: the database is closed
+        (SQLite rolls back anything unfinished) and the process exits with the
+        app's return code. Headless or driven runs (tests, snapshots) return
+        normally.
+        """
+        if kwargs.get("headless") or kwargs.get("auto_pilot") is not None:
+            return super().run(*args, **kwargs)
+        self._ending_process = True
+        try:
+            super().run(*args, **kwargs)
+        finally:
+            self.engine.close()
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(self.return_code or 0)
+
+    async def _close_all(self) -> None:
+        # Taking every pane's widgets apart one by one (~0.5 s) is wasted when
+        # the process ends right after: the terminal is restored all the same.
+        if not self._ending_process:
+            await super()._close_all()
+
+    # --------------------------------------------------------------- changes
+    def poll_changes(self) -> None:
+        """Every second: has anyone committed to the database? Then the pane on
+        screen (under any dialog) reloads; the others when they come back."""
+        try:
+            token = self.engine.change_token()
+        except Exception:  # a database being replaced or locked: next time
+            return
+        if token == self.data_token:
+            return
+        self.data_token = token
+        if self._current_mode in self._screen_stacks:
+            stack = self._screen_stacks[self._current_mode]
+            pane = stack[0] if stack else None
+            if pane is not None and hasattr(pane, "follow_changes") and pane.is_mounted:
+                pane.follow_changes(token)
 
     # ---------------------------------------------------------------- errors
     def report_error(self, error: BaseException | None, what: str = "") -> None:

@@ -15,7 +15,7 @@ class HelpScreen(ModalScreen[None]):
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
     HelpScreen > VerticalScroll {
-        width: 90%; max-width: 110; height: 85%;
+        width: 95%; max-width: 150; height: 90%;
         border: round $primary; background: $surface; padding: 0 1;
     }
     HelpScreen DataTable { height: auto; }
@@ -30,15 +30,23 @@ class HelpScreen(ModalScreen[None]):
             yield Label("[b]Keys[/b] — remap any of them by id in the config file "
                         "(tui.keymap: {review.promote: y})")
             table = DataTable(id="keys", cursor_type="row", zebra_stripes=True)
-            table.add_columns("where", "key", "does", "id")
-            for row in self.rows:
-                table.add_row(*row)
+            # the id (what a remap names) before the long description
+            table.add_columns("key", "id", "where", "does")
+            for where, key, does, binding_id in self.rows:
+                table.add_row(key, binding_id, where, does)
             yield table
+
+
+def readable_keys(app, keys: str) -> str:
+    """``question_mark,f1`` -> ``? / f1``: keys as they are typed."""
+    return " / ".join(app.get_key_display(Binding(key.strip(), "")) for key in keys.split(",") if key.strip())
 
 
 def binding_rows(app) -> list[tuple[str, str, str, str]]:
     """(where, key, description, id) for the app's and every pane's bindings,
-    with the user's keymap applied."""
+    with the user's keymap applied and keys written as typed."""
+    from .screens.base import PaneScreen
+
     keymap = dict(app.keymap_overrides)
     rows: list[tuple[str, str, str, str]] = []
 
@@ -46,9 +54,11 @@ def binding_rows(app) -> list[tuple[str, str, str, str]]:
         for binding in bindings:
             if isinstance(binding, Binding) and binding.description:
                 key = keymap.get(binding.id or "", binding.key)
-                rows.append((where, key, binding.tooltip or binding.description, binding.id or ""))
+                rows.append((where, readable_keys(app, key), binding.tooltip or binding.description,
+                             binding.id or ""))
 
     add("everywhere", app.BINDINGS)
+    add("every pane", PaneScreen.BINDINGS)
     for mode, screen_class in app.MODES.items():
-        add(mode, getattr(screen_class, "BINDINGS", []))
+        add(mode, [b for b in getattr(screen_class, "BINDINGS", []) if b not in PaneScreen.BINDINGS])
     return rows

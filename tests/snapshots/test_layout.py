@@ -78,6 +78,7 @@ def test_context_pane_layout(snap_app, snap_compare):
 def test_pane_layouts(snap_app, snap_compare, key):
     async def open_pane(pilot):
         await pilot.press("escape", key)
+        await pilot.app.wait_for_keys()
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
         await pilot.app.workers.wait_for_complete()

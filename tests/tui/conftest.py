@@ -52,9 +52,11 @@ def app(tui_engine):
 
 
 async def settle(pilot) -> None:
-    """Let workers finish and the screen catch up."""
+    """Let typed keys and workers finish and the screen catch up."""
+    await pilot.app.wait_for_keys()
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
+    await pilot.app.wait_for_keys()
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
 

@@ -159,7 +159,8 @@ async def test_impact_view_with_depth(app, tui_engine):
         impact = tui_engine.graph.impact("odu-if-chassis", 3)
         table = screen.query_one("#impact", DataTable)
         assert table.row_count == impact["count"] > 0
-        assert [str(table.get_row_at(i)[1]) for i in range(table.row_count)] == [r["name"] for r in impact["reached"]]
+        assert [str(table.get_row_at(i)[3]) for i in range(table.row_count)] == [
+            r["name"] if len(r["name"]) <= 40 else r["name"][:39] + "…" for r in impact["reached"]]
         await pilot.press("minus")
         await settle(pilot)
         assert screen.depth == 2

@@ -139,6 +139,7 @@ async def test_refresh_a_project_with_progress(app, tui_engine):
         assert Project.get_by_id("coldplate").last_refreshed_at is not None
         assert screen.selected["id"] == "coldplate" and screen.selected["last_refreshed_at"]
         assert not screen.busy and screen.check_action("refresh_project", ()) is True
+        assert not screen.query_one("#refresh-row").display  # 10. the bar goes with the work
 
 
 async def test_purge_asks_first(app, tui_engine, tmp_path):

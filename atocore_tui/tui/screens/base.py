@@ -5,9 +5,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.content import Content
+from textual.events import Click
+from textual.widgets import DataTable, Header, Static
 from textual.worker import Worker, WorkerState
+
+from ..widgets.find_bar import FindBar
+from ..widgets.key_footer import KeyFooter
 
 if TYPE_CHECKING:
     from ...engine import Engine
@@ -18,26 +24,62 @@ PANE_KEYS = (("c", "context", "Context"), ("r", "review", "Review"), ("g", "grap
 
 
 class PaneBar(Static):
-    """The panes and their keys, the current one marked: the map of the app."""
+    """The panes and their keys, the current one marked: the map of the app.
+    A click on a pane goes there, as its key does."""
 
     DEFAULT_CSS = """
-    PaneBar { height: 1; padding: 0 1; background: $panel; color: $text-muted; }
+    PaneBar {
+        height: 1; padding: 0 1; background: $panel; color: $text-muted;
+    }
     """
 
     def __init__(self, current: str) -> None:
-        parts = []
+        parts: list = []
+        self._spots: list[tuple[int, int, str]] = []  # (start, end, mode) for clicks
+        column = 0
         for key, mode, title in PANE_KEYS:
             if mode == current:
-                parts.append(f"[reverse $accent] {key} {title} [/]")
+                part = Content.styled(f" {key} {title} ", "reverse $accent")
             else:
-                parts.append(f"[b $accent]{key}[/]\u00a0{title}")
-        super().__init__("  ".join(parts) + "   [dim]f1 keys · ctrl+p palette[/]")
+                part = Content.assemble((key, "bold $accent"), f" {title}")
+            self._spots.append((column, column + len(part), mode))
+            parts += [part, "  "]
+            column += len(part) + 2
+        parts.append(Content.styled(" f1 keys · ctrl+p palette", "dim"))
+        super().__init__(Content.assemble(*parts))
+
+    async def on_click(self, event: Click) -> None:
+        """A click on a pane goes there, as its key does."""
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        for start, end, mode in self._spots:
+            if start <= offset.x < end:
+                await self.app.run_action(f"switch_mode('{mode}')")
+                return
 
 
 class PaneScreen(Screen):
-    """A pane: subclasses yield their body from :meth:`compose_body`."""
+    """A pane: subclasses yield their body from :meth:`compose_body`.
+
+    A pane follows changes made elsewhere (the server, the CLI, another pane):
+    the app polls the engine's change token every second and the pane on screen
+    reloads when it moved (keeping its cursor); a pane out of sight reloads
+    when it comes back, only if something changed meanwhile. ``f5`` reloads by
+    hand.
+    """
 
     PANE = ""
+    BINDINGS = [
+        Binding("f5", "reload_pane", "Reload", id="pane.reload",
+                tooltip="Reload what this pane shows from the database"),
+        Binding("slash", "find", "Find", id="pane.find",
+                tooltip="Find rows of the table as you type (enter: next match, escape: close)"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._seen_token: int | None = None
 
     @property
     def engine(self) -> "Engine":
@@ -47,7 +89,8 @@ class PaneScreen(Screen):
         yield Header(show_clock=False)
         yield PaneBar(self.PANE)
         yield from self.compose_body()
-        yield Footer()
+        yield FindBar()
+        yield KeyFooter()
 
     def compose_body(self) -> ComposeResult:
         yield from ()
@@ -55,11 +98,39 @@ class PaneScreen(Screen):
     def refresh_pane(self) -> None:
         """Reload what the pane shows (after the first run, or data changed elsewhere)."""
 
-    def on_screen_resume(self) -> None:
-        """Coming back to a pane shows today's data: the server, the CLI or
-        another pane may have changed it meanwhile."""
-        if self.is_mounted:
+    def action_reload_pane(self) -> None:
+        self._seen_token = getattr(self.app, "data_token", None)
+        self.refresh_pane()
+
+    def action_find(self) -> None:
+        """``/``: find in the focused table (or the pane's first table on screen)."""
+        table = self.focused if isinstance(self.focused, DataTable) else None
+        if table is None:
+            shown = [t for t in self.query(DataTable) if t.is_on_screen and t.row_count]
+            table = shown[0] if shown else None
+        if table is None:
+            self.notify("No table to search here.", severity="warning")
+            return
+        self.query_one(FindBar).open(table)
+
+    def follow_changes(self, token: int | None) -> None:
+        """Reload if the database changed since this pane last loaded."""
+        if self._seen_token is None:
+            self._seen_token = token  # the pane's own on_mount loads it
+        elif token != self._seen_token:
+            self._seen_token = token
             self.refresh_pane()
+
+    def on_mount(self) -> None:
+        self.follow_changes(getattr(self.app, "data_token", None))
+
+    def on_screen_resume(self) -> None:
+        """Coming back to a pane shows today's data if the server, the CLI or
+        another pane changed it meanwhile."""
+        if self.is_mounted:
+            if hasattr(self.app, "poll_changes"):
+                self.app.poll_changes()  # a fresh look, not the last second's
+            self.follow_changes(getattr(self.app, "data_token", None))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR:

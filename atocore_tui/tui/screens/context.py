@@ -18,10 +18,13 @@ from textual.reactive import reactive
 from textual.timer import Timer
 from textual.widgets import DataTable, Input, Label, Select, TabbedContent, Tabs, TabPane, TextArea
 
+from ...context.builder import validate_budget
 from ...context.receipt import ContextPack
+from ...errors import ValidationError
 from ..widgets.project_select import ProjectSelect
 from ..widgets.tier_bars import TierBars
 from .base import PaneScreen
+from .context_item import ReceiptItemScreen, short_reason
 
 DEBOUNCE_SECONDS = 0.35
 NO_PROJECT = "__none__"
@@ -39,8 +42,10 @@ class ContextScreen(PaneScreen):
                 tooltip="Record the prompt and its pack as an interaction"),
         Binding("ctrl+l", "focus_prompt", "Prompt", id="context.focus_prompt",
                 tooltip="Put the cursor in the prompt editor"),
-        Binding("escape", "leave_editor", "Leave editor", show=False, id="context.leave",
+        Binding("escape", "leave_editor", "Leave editor", id="context.leave",
                 tooltip="Move focus out of the editor so pane keys work"),
+        Binding("ctrl+n", "clear_prompt", "New prompt", id="context.clear",
+                tooltip="Empty the prompt editor for a new prompt"),
     ]
 
     pack: reactive[ContextPack | None] = reactive(None)
@@ -50,9 +55,10 @@ class ContextScreen(PaneScreen):
         super().__init__()
         self._timer: Timer | None = None
         self._generation = 0
+        self._rows: dict[str, tuple] = {}
 
     def compose_body(self) -> ComposeResult:
-        yield TextArea(id="prompt", placeholder="Ask something… the pack rebuilds as you type",
+        yield TextArea(id="prompt", placeholder="ctrl+l (or a click) to type a prompt; the pack rebuilds as you type",
                        soft_wrap=True, tab_behavior="focus")
         with Horizontal(id="controls"):
             yield ProjectSelect("no project", id="project")
@@ -60,6 +66,7 @@ class ContextScreen(PaneScreen):
             yield Input(str(self.app.engine.settings.context.budget), id="budget", type="integer",
                         compact=True, max_length=7)
             yield Label("", id="build-status")
+        yield Label("", id="budget-problem", classes="problem")
         yield TierBars(id="bars")
         with TabbedContent(id="tabs"):
             with TabPane("Pack", id="tab-pack"):
@@ -69,17 +76,47 @@ class ContextScreen(PaneScreen):
 
     def on_mount(self) -> None:
         table = self.query_one("#receipt", DataTable)
-        table.add_columns("tier", "", "kind", "item", "score", "chars", "why left out")
+        # the reason before the item's label: at 100 columns it shows without scrolling
+        table.add_columns("tier", "", "kind", "score", "chars", "why left out", "item")
         self.refresh_pane()
-        self.query_one("#prompt", TextArea).focus()
+        # Pane keys work until the user chooses to type (ctrl+l or a click).
+        self.query_one("#tabs Tabs", Tabs).focus()
 
     def refresh_pane(self) -> None:
         self.query_one("#project", ProjectSelect).reload()
 
     # ---------------------------------------------------------------- build
+    @on(Input.Changed, "#budget")
+    def _budget_changed(self) -> None:
+        """A bad budget is shown under the field as it is typed, gone when fixed;
+        the pack built for another budget is cleared rather than left standing."""
+        problem = self.budget_problem()
+        label = self.query_one("#budget-problem", Label)
+        label.update(problem or "")
+        label.display = bool(problem)
+        if problem:
+            if self._timer is not None:
+                self._timer.stop()
+            self._generation += 1
+            self.building = False
+            self.pack = None
+        else:
+            self.schedule_build()
+
+    def budget_problem(self) -> str | None:
+        text = self.query_one("#budget", Input).value.strip()
+        if not text:
+            return None
+        try:
+            validate_budget(int(text))
+        except ValueError:
+            return "The budget must be a whole number of characters."
+        except ValidationError as error:
+            return str(error).capitalize()
+        return None
+
     @on(TextArea.Changed, "#prompt")
     @on(Select.Changed, "#project")
-    @on(Input.Changed, "#budget")
     def schedule_build(self) -> None:
         if self._timer is not None:
             self._timer.stop()
@@ -90,12 +127,10 @@ class ContextScreen(PaneScreen):
         if not prompt.strip():
             self.pack = None
             return
+        if self.budget_problem():
+            return  # shown under the field
         budget_text = self.query_one("#budget", Input).value.strip()
-        try:
-            budget = int(budget_text) if budget_text else None
-        except ValueError:
-            self.notify("The budget must be a whole number of characters.", severity="warning")
-            return
+        budget = int(budget_text) if budget_text else None
         project = self.query_one("#project", Select).value
         project = project if isinstance(project, str) else None
         self._generation += 1
@@ -130,11 +165,21 @@ class ContextScreen(PaneScreen):
         table.clear()
         if pack is None:
             return
+        self._rows = {}
         for tier in pack.tiers:
             for item in tier.items:
+                key = f"{tier.number}:{item.kind}:{item.ref}"
+                self._rows[key] = (tier, item)
                 table.add_row(str(tier.number), "✓" if item.included else "·", item.kind,
-                              item.label[:80], f"{item.score:.2f}", str(item.chars), item.reason or "",
-                              key=f"{tier.number}:{item.kind}:{item.ref}")
+                              f"{item.score:.2f}", str(item.chars), short_reason(pack, tier, item),
+                              item.label[:80], key=key)
+
+    @on(DataTable.RowSelected, "#receipt")
+    def _open_row(self, event: DataTable.RowSelected) -> None:
+        """Enter on a receipt row: the item in full, with why it was left out."""
+        row = self._rows.get(event.row_key.value or "")
+        if row is not None and self.pack is not None:
+            self.app.push_screen(ReceiptItemScreen(self.pack, *row))
 
     # -------------------------------------------------------------- actions
     def _require_pack(self) -> ContextPack | None:
@@ -178,3 +223,14 @@ class ContextScreen(PaneScreen):
 
     def action_leave_editor(self) -> None:
         self.query_one("#tabs Tabs", Tabs).focus()
+
+    def action_clear_prompt(self) -> None:
+        prompt = self.query_one("#prompt", TextArea)
+        prompt.load_text("")
+        prompt.focus()
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "leave_editor":  # only offered where it does something
+            focused = self.focused
+            return focused is not None and focused.id in ("prompt", "budget")
+        return True

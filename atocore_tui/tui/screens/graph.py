@@ -74,10 +74,8 @@ class GraphScreen(PaneScreen):
                 tooltip="Acknowledge the highlighted alert"),
         Binding("P", "promote", "Promote", id="graph.promote",
                 tooltip="Promote the selected candidate entity to active (checks conflicts)"),
-        Binding("escape", "focus_tree", "Tree", id="graph.focus_tree", show=False,
+        Binding("escape", "focus_tree", "Tree", id="graph.focus_tree",
                 tooltip="Put the cursor back in the tree"),
-        Binding("ctrl+r", "reload", "Reload", id="graph.reload", show=False,
-                tooltip="Reload the tree and the open view from the database"),
     ]
 
     entity: reactive[dict | None] = reactive(None, bindings=True)
@@ -140,8 +138,9 @@ class GraphScreen(PaneScreen):
         for prefix in ("", "side-"):
             self.query_one(f"#{prefix}relations", DataTable).add_columns(
                 "", "relationship", "type", "status", "entity")
-        self.query_one("#impact", DataTable).add_columns("depth", "entity", "type", "via", "path")
-        self.query_one("#evidence", DataTable).add_columns("depth", "entity", "type", "via", "source refs")
+        # via (short) before the entity's name (long), so it is never cut off
+        self.query_one("#impact", DataTable).add_columns("depth", "via", "type", "entity", "path")
+        self.query_one("#evidence", DataTable).add_columns("depth", "via", "type", "entity", "source refs")
         self.query_one("#side-detail").border_title = "Entity"
         self._show_entity(None)
         tree = self.query_one("#tree", Tree)
@@ -165,11 +164,9 @@ class GraphScreen(PaneScreen):
             views.show_tab("tab-detail")
 
     def refresh_pane(self) -> None:
+        """The tree (expanded nodes stay expanded), the entity and the open view."""
         self.load_projects()
-
-    def action_reload(self) -> None:
         self._shown.clear()
-        self.refresh_pane()
         if self.entity is not None:
             self.load_entity(self.entity["id"])
         self._load_view(self.view, force=True)
@@ -577,8 +574,8 @@ class GraphScreen(PaneScreen):
                 tail = last or "direct"
             else:
                 tail = ", ".join(r["ref"] + ("" if r["exists"] else " (gone)") for r in row["source_refs"]) or "—"
-            table.add_row(Text(str(row["depth"]), justify="right"), row["name"], row["entity_type"],
-                          row["via"], tail, key=row["id"])
+            table.add_row(Text(str(row["depth"]), justify="right"), row["via"], row["entity_type"],
+                          _clip(row["name"], 40), tail, key=row["id"])
 
     # ----------------------------------------------------------------- gaps
     @work(thread=True, exclusive=True, group="graph-gaps", exit_on_error=False,
@@ -807,3 +804,7 @@ def _conflict_content(conflict: dict) -> Content:
     for member in conflict["members"]:
         parts += ["\n  • ", member["name"], (f"  {member['id']}", "dim")]
     return Content.assemble(*parts)
+
+
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"

@@ -9,6 +9,7 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, RadioButton, RadioSet, Static
+from ..widgets.key_footer import KeyFooter
 
 ACTIONS = {
     "supersede_others": "supersede_others: keep one member, retire the others",
@@ -51,6 +52,7 @@ class ResolveDialog(ModalScreen[tuple[str, str | None] | None]):
             with Horizontal(id="resolve-buttons"):
                 yield Button("Resolve", id="resolve", variant="primary")
                 yield Button("Cancel", id="cancel")
+            yield KeyFooter(dialog=True)
 
     def on_mount(self) -> None:
         self.query_one("#resolve-problem").display = False

@@ -170,6 +170,8 @@ class InteractionsScreen(PaneScreen):
             return
         table = self.query_one("#log", DataTable)
         keep = self.detail["id"] if self.detail else None
+        if keep is not None and table.row_count and table.cursor_row == 0:
+            keep = None  # the cursor was on the newest: it follows the newest (like tail -f)
         self.summaries = {row["id"]: row for row in rows}
         table.clear()
         for row in rows:

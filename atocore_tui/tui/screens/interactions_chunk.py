@@ -7,7 +7,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Label, Static, TextArea
+from textual.widgets import Static, TextArea
+
+from ..widgets.key_footer import KeyFooter
 
 
 class ChunkScreen(ModalScreen[None]):
@@ -31,7 +33,7 @@ class ChunkScreen(ModalScreen[None]):
         with Vertical(id="chunk-box"):
             yield Static(source, id="chunk-source")
             yield TextArea(chunk["content"], id="chunk-content", read_only=True, soft_wrap=True)
-            yield Label("esc close", classes="hint")
+            yield KeyFooter(dialog=True)
 
     def on_mount(self) -> None:
         self.query_one("#chunk-content", TextArea).focus()

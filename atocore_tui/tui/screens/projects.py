@@ -245,8 +245,8 @@ class ProjectsScreen(PaneScreen):
         super().on_worker_state_changed(event)
         if event.worker.group == "projects-refresh" and event.worker.is_finished:
             self.busy = False
-            if event.state.name != "SUCCESS":
-                self.query_one("#refresh-row").display = False
+            # the bar goes with the work; the notification carries the summary
+            self.query_one("#refresh-row").display = False
 
     def action_export(self) -> None:
         self.export_registry()
@@ -283,9 +283,17 @@ def _row(project: dict, tone) -> tuple:
         roots_cell,
         Text(str(project["documents"]), justify="right"),
         Text(str(project["chunks"]), justify="right"),
-        project["last_refreshed_at"] or Text("never", style="dim"),
+        project["last_refreshed_at"] or _never_refreshed(project),
         Text("yes", style=tone("success")) if project["registered"] else Text("no", style=tone("warning")),
     )
+
+
+def _never_refreshed(project: dict) -> Text:
+    """No refresh yet: say so, but not as if the project had no notes (the
+    first start ingests the vault without refreshing each project)."""
+    if project["documents"]:
+        return Text("not yet (notes ingested)", style="dim")
+    return Text("never", style="dim")
 
 
 def _detail(project: dict | None) -> Content:
@@ -321,7 +329,7 @@ def _detail(project: dict | None) -> Content:
             parts.append((f"\n    {root['path']}", "dim"))
         parts.append("\n")
     parts += ["\n", counts,
-              (f"last refresh  {project['last_refreshed_at'] or 'never'}\n"
+              (f"last refresh  {project['last_refreshed_at'] or _never_refreshed(project).plain}\n"
                f"registered    {project['created_at']}\n"
                f"updated       {project['updated_at']}\n", "dim")]
     return Content.assemble(*parts)

@@ -14,6 +14,7 @@ from textual.widgets import Button, Input, Label, Static
 from textual.worker import Worker, WorkerState
 
 from ...errors import AtoCoreError
+from ..widgets.key_footer import KeyFooter
 
 
 class ConfirmDialog(ModalScreen[bool]):
@@ -39,6 +40,7 @@ class ConfirmDialog(ModalScreen[bool]):
             with Horizontal(classes="dialog-buttons"):
                 yield Button(self.confirm, id="yes", variant="warning")
                 yield Button("Cancel", id="no")
+            yield KeyFooter(dialog=True)
 
     def on_mount(self) -> None:
         self.query_one("#yes", Button).focus()
@@ -66,6 +68,7 @@ class ImportDialog(ModalScreen[dict | None]):
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Import", id="import", variant="primary")
                 yield Button("Cancel", id="cancel")
+            yield KeyFooter(dialog=True)
 
     def on_mount(self) -> None:
         self.query_one("#import-error").display = False

@@ -20,6 +20,7 @@ from textual.widgets import Button, Input, Label, Static, TextArea
 from textual.worker import Worker, WorkerState
 
 from ...errors import AtoCoreError
+from ..widgets.key_footer import KeyFooter
 
 DEBOUNCE_SECONDS = 0.3
 FIELDS = ("project_id", "aliases", "description", "ingest_roots")
@@ -77,6 +78,7 @@ class ProjectForm(ModalScreen[dict | None]):
                 yield Label("", id="form-status")
                 yield Button("Save", id="save", variant="primary", disabled=True)
                 yield Button("Cancel", id="cancel")
+            yield KeyFooter(dialog=True)
 
     def on_mount(self) -> None:
         if self.project is not None:

@@ -28,6 +28,7 @@ from ...memory.service import (
     validate_content,
     validate_memory_type,
 )
+from ..widgets.key_footer import KeyFooter
 
 
 class _Form(ModalScreen):
@@ -39,13 +40,36 @@ class _Form(ModalScreen):
         Binding("ctrl+s", "save", "Save", id="review.form.save", tooltip="Check the form and save it"),
     ]
 
-    def show_error(self, message: str, field: str | None = None) -> None:
+    _live = False
+
+    def show_error(self, message: str, field: str | None = None, *, focus: bool = True) -> None:
         self.query_one("#form-error", Label).update(Text(message))
         self.query_one("#form-error", Label).display = bool(message)
         for widget in self.query(".field"):
             widget.set_class(field is not None and widget.id == field, "-invalid")
-        if field is not None:
+        if field is not None and focus:
             self.query_one(f"#{field}").focus()
+
+    def problem(self) -> tuple[str, str | None] | None:
+        """(message, field) of the first problem in the form, or None: the same
+        check ctrl+s runs, so what is shown live is what saving would refuse."""
+        return None
+
+    def _go_live(self) -> None:
+        self._live = True
+
+    @on(Input.Changed, ".field")
+    @on(TextArea.Changed, ".field")
+    @on(Select.Changed, ".field")
+    def _field_changed(self) -> None:
+        """Live: a problem shows as it is typed and is gone once fixed."""
+        if not self._live:
+            return  # the form filling itself in on mount
+        found = self.problem()
+        if found is None:
+            self.show_error("")
+        else:
+            self.show_error(found[0], found[1], focus=False)
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -91,11 +115,19 @@ class EditCandidateScreen(_Form):
             with Horizontal(classes="form-buttons"):
                 yield Button("Promote with edits", id="save", variant="primary", compact=True)
                 yield Button("Cancel", id="cancel", compact=True)
-            yield Label("ctrl+s promote · esc cancel · tab next field", classes="form-hint")
+            yield KeyFooter(dialog=True)
 
     def on_mount(self) -> None:
         self.query_one("#form-error", Label).display = False
         self.query_one("#content", TextArea).focus()
+        self.call_after_refresh(self._go_live)
+
+    def problem(self) -> tuple[str, str | None] | None:
+        try:
+            self.values()
+        except ValidationError as error:
+            return str(error), getattr(error, "field", None)
+        return None
 
     def values(self) -> dict:
         """The form's values, checked by the engine's validators (ValidationError names the field)."""
@@ -182,27 +214,33 @@ class GraduateScreen(_Form):
             with Horizontal(classes="form-buttons"):
                 yield Button("Graduate", id="save", variant="primary", compact=True)
                 yield Button("Cancel", id="cancel", compact=True)
-            yield Label("ctrl+s graduate · esc cancel · tab next field", classes="form-hint")
+            yield KeyFooter(dialog=True)
 
     def on_mount(self) -> None:
         self.query_one("#form-error", Label).display = False
         self.query_one("#name", Input).focus()
+        self.call_after_refresh(self._go_live)
+
+    def problem(self) -> tuple[str, str | None] | None:
+        if not isinstance(self.query_one("#project", Select).value, str):
+            return "Choose the project the entity belongs to.", "project"
+        try:
+            vocab.entity_type(self.query_one("#entity-type", Select).value)
+        except ValidationError as error:
+            return str(error), "entity-type"
+        try:
+            vocab.name(self.query_one("#name", Input).value)
+        except ValidationError as error:
+            return str(error), "name"
+        return None
 
     def action_save(self) -> None:
+        if (found := self.problem()) is not None:
+            self.show_error(*found)
+            return
         project = self.query_one("#project", Select).value
-        if not isinstance(project, str):
-            self.show_error("Choose the project the entity belongs to.", "project")
-            return
-        try:
-            entity_type = vocab.entity_type(self.query_one("#entity-type", Select).value)
-        except ValidationError as error:
-            self.show_error(str(error), "entity-type")
-            return
-        try:
-            name = vocab.name(self.query_one("#name", Input).value)
-        except ValidationError as error:
-            self.show_error(str(error), "name")
-            return
+        entity_type = vocab.entity_type(self.query_one("#entity-type", Select).value)
+        name = vocab.name(self.query_one("#name", Input).value)
         promote = bool(self.query(Checkbox) and self.query_one("#promote", Checkbox).value)
         self.show_error("")
         self.save(entity_type, name, self.query_one("#description", TextArea).text, project, promote)
@@ -248,7 +286,7 @@ class PickMemoryScreen(ModalScreen[str | None]):
                 line.append("\n  " + n.memory.content)
                 options.append(Option(line, id=n.memory.id))
             yield OptionList(*options, id="choices")
-            yield Label("enter choose · esc cancel", classes="form-hint")
+            yield KeyFooter(dialog=True)
 
     def on_mount(self) -> None:
         self.query_one("#choices", OptionList).focus()
