@@ -130,8 +130,14 @@ class AtoCoreApp(App):
     @work(thread=True, exit_on_error=False, group="warm-up", description="loading the embedding model")
     def warm_up(self) -> None:
         """Load the embedding model after the first paint (never before it), so
-        the first pack does not wait for it."""
+        the first pack does not wait for it; then the semantic vectors still
+        missing are computed in a low-priority background thread."""
         self.engine.embedder.load()
+        self.engine.start_semantic_pass(on_error=self._semantic_pass_failed)
+
+    def _semantic_pass_failed(self, message: str) -> None:
+        """Called from the pass's own thread."""
+        self.call_from_thread(self.notify, message, title="Semantic vectors", severity="warning", timeout=10)
 
     @work(thread=True, exit_on_error=False, group="first-run", description="checking the data dir")
     def check_first_run(self) -> None:
@@ -284,14 +290,33 @@ class AtoCoreApp(App):
             token = self.engine.change_token()
         except Exception:  # a database being replaced or locked: next time
             return
+        self.show_semantic_progress()
         if token == self.data_token:
             return
         self.data_token = token
+        self.engine.start_semantic_pass(on_error=self._semantic_pass_failed)  # new chunks? (no-op while one runs)
         if self._current_mode in self._screen_stacks:
             stack = self._screen_stacks[self._current_mode]
             pane = stack[0] if stack else None
             if pane is not None and hasattr(pane, "follow_changes") and pane.is_mounted:
                 pane.follow_changes(token)
+
+    def show_semantic_progress(self) -> None:
+        """The header says how far the semantic pass is while chunks lack their
+        semantic vectors (retrieval scores them with the static model until then)."""
+        try:
+            with self.engine.db.connection_context():
+                progress = self.engine.semantic_progress()
+        except Exception:  # a database being replaced: next time
+            return
+        if not progress.get("enabled") or progress["complete"] or not progress["total"]:
+            text = ""
+        else:
+            rate = f", {progress['chunks_per_s']:.0f}/s" if progress.get("chunks_per_s") else ""
+            text = (f"semantic vectors {progress['covered']}/{progress['total']}{rate}"
+                    + ("" if progress["running"] else " (paused)"))
+        if self.sub_title != text:
+            self.sub_title = text
 
     # ---------------------------------------------------------------- errors
     def report_error(self, error: BaseException | None, what: str = "") -> None:
