@@ -119,6 +119,7 @@ class AtoCoreApp(App):
     def on_mount(self) -> None:
         self.data_token = self.engine.change_token()
         self.set_interval(CHANGE_POLL_SECONDS, self.poll_changes)
+        self.show_semantic_progress()  # from the first paint, not a second later
         if self.keymap_overrides:
             self.set_keymap(self.keymap_overrides)
         for problem in self.theme_problems:
