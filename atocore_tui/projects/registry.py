@@ -20,6 +20,7 @@ importable from here.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, cast
 
@@ -54,9 +55,19 @@ from .registry_yaml import (
 from .rows import LABELLED, alert, distinct_projects, documented_names, save
 
 __all__ = ["BUNDLED_REGISTRY", "LABELLED", "REGISTRY_FILENAME", "SLUG_RULE", "YAML_HEADER", "YAML_VERSION",
-           "PathResolver", "Problem", "ProjectRegistry", "Registration", "is_slug", "parse_root", "root_label"]
+           "PathResolver", "Problem", "ProjectRegistry", "RefreshStatus", "Registration", "is_slug", "parse_root",
+           "root_label"]
 
 PathResolver = Callable[[str, str], "str | None"]
+
+
+class RefreshStatus(StrEnum):
+    """A refresh's status, and each root's (``ingested`` or ``skipped``)."""
+
+    INGESTED = "ingested"
+    SKIPPED = "skipped"
+    PARTIAL = "partial"
+    NOTHING_INGESTED = "nothing_ingested"
 
 
 class _OldNames:
@@ -203,22 +214,23 @@ class ProjectRegistry(_OldNames):
         for root in reg.ingest_roots:
             path, reason = self._root_folder(root)
             entry: dict[str, Any] = {"source": root["source"], "subpath": root["subpath"],
-                     "path": str(path) if path else None, "status": "skipped", "reason": reason, "summary": None}
+                                     "path": str(path) if path else None, "status": RefreshStatus.SKIPPED.value,
+                                     "reason": reason, "summary": None}
             if not reason:
                 try:
                     report = self.engine.ingest(path, project=pid, purge_deleted=purge_deleted, progress=progress)
-                    entry.update(status="ingested", summary=report.summary())
+                    entry.update(status=RefreshStatus.INGESTED.value, summary=report.summary())
                 except NotFound as error:
                     entry["reason"] = str(error)
-            if entry["status"] == "skipped":
+            if entry["status"] == RefreshStatus.SKIPPED:
                 alert(f"Project {pid}: ingest root {root_label(root)} skipped", entry["reason"])
             roots.append(entry)
-        ingested = sum(1 for r in roots if r["status"] == "ingested")
+        ingested = sum(1 for r in roots if r["status"] == RefreshStatus.INGESTED)
         skipped = len(roots) - ingested
         if ingested:
             Project.update(last_refreshed_at=utc_now()).where(Project.id == pid).execute()
-        status = ("ingested" if ingested and not skipped else "partial" if ingested
-                  else "nothing_ingested")
+        status = (RefreshStatus.INGESTED if ingested and not skipped else RefreshStatus.PARTIAL if ingested
+                  else RefreshStatus.NOTHING_INGESTED).value
         return {"project": pid, "aliases": reg.aliases, "description": reg.description,
                 "purge_deleted": purge_deleted, "status": status, "roots_ingested": ingested,
                 "roots_skipped": skipped, "roots": roots}
