@@ -18,14 +18,15 @@ from .errors import ValidationError
 def confidence(value: Any) -> float:
     """A confidence: a finite number from 0 to 1 (a numeric string is read as
     one, as the CLI passes them; booleans are refused)."""
+    problem = f"confidence must be a number from 0 to 1, got {value!r}"
     if isinstance(value, bool) or value is None:
-        raise ValidationError(f"confidence must be a number from 0 to 1, got {value!r}")
+        raise ValidationError(problem, field="confidence")
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise ValidationError(f"confidence must be a number from 0 to 1, got {value!r}") from None
+        raise ValidationError(problem, field="confidence") from None
     if not math.isfinite(number) or not 0.0 <= number <= 1.0:
-        raise ValidationError(f"confidence must be a number from 0 to 1, got {value!r}")
+        raise ValidationError(problem, field="confidence")
     return number
 
 

@@ -124,3 +124,20 @@ def test_list_methods_have_new_names_and_keep_the_old_ones(mem):
     old = [item.memory.id for item in mem.review.list()]
     assert old == [item.memory.id for item in mem.review.list_candidates()] == [record.id]
     assert mem.projects.list() == mem.projects.list_projects()
+
+
+def test_memory_checks_name_their_field():
+    from atocore_tui.memory.service import (
+        validate_actor,
+        validate_confidence,
+        validate_content,
+        validate_memory_type,
+        validate_status,
+    )
+
+    for check, bad, field in ((validate_content, " ", "content"), (validate_memory_type, "fact", "memory_type"),
+                              (validate_status, "done", "status"), (validate_confidence, 2, "confidence"),
+                              (validate_limit, 0, "limit"), (validate_actor, "", "actor")):
+        with pytest.raises(ValidationError) as caught:
+            check(bad)
+        assert caught.value.field == field, check.__name__

@@ -1,7 +1,9 @@
 """The memory vocabulary and its checks: types, statuses, content, limits, actors.
 
 Types, statuses, confidence and content are validated by the ``validate_*``
-functions here and nowhere else. Statuses and types are :class:`StrEnum`\\ s
+functions here and nowhere else; their errors name the field
+(``ValidationError.field``: ``memory_type``, ``status``, ``content``,
+``confidence``, ``limit``, ``actor``). Statuses and types are :class:`StrEnum`\\ s
 whose values are what the database and every JSON answer carry; the checks
 return plain strings.
 """
@@ -55,25 +57,25 @@ __all__ = ["LIVE_STATUSES", "MAX_CONTENT_CHARS", "MAX_LIMIT", "MAX_NEIGHBOURS", 
 
 def validate_memory_type(value: Any) -> str:
     """The one check of a memory type; returns it normalised (lowercase)."""
-    return validation.one_of(value, MEMORY_TYPES, "memory type")
+    return validation.one_of(value, MEMORY_TYPES, "memory type", field="memory_type")
 
 
 def validate_status(value: Any) -> str:
     """The one check of a memory status; returns it normalised (lowercase)."""
-    return validation.one_of(value, MEMORY_STATUSES, "memory status")
+    return validation.one_of(value, MEMORY_STATUSES, "memory status", field="status")
 
 
 def validate_content(value: Any) -> str:
     """The one check of a memory's content: non-blank text of bounded size, trimmed."""
-    return validation.text(value, "memory content", max_chars=MAX_CONTENT_CHARS)
+    return validation.text(value, "memory content", max_chars=MAX_CONTENT_CHARS, field="content")
 
 
 def validate_limit(value: Any, maximum: int = MAX_LIMIT) -> int:
-    return validation.whole_number(value, "limit", 1, maximum)
+    return validation.whole_number(value, "limit", 1, maximum, field="limit")
 
 
 def validate_actor(value: Any) -> str:
-    return validation.text(value, "actor")
+    return validation.text(value, "actor", field="actor")
 
 
 def new_status(value: Any) -> str:
