@@ -12,7 +12,12 @@ class AtoCoreError(Exception):
 
 
 class ValidationError(AtoCoreError):
-    """Bad input: nothing was written."""
+    """Bad input: nothing was written. ``field`` names the input at fault when
+    one does (a form shows the message beside it); ``None`` otherwise."""
+
+    def __init__(self, message: str = "", *, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 class NotFound(AtoCoreError):

@@ -22,57 +22,35 @@ nothing of that run is written.
 
 from __future__ import annotations
 
-import json
 import re
-import subprocess
-from dataclasses import asdict, dataclass
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from ..errors import AtoCoreError, ValidationError
 from ..store.models import Interaction, Memory
-from .service import DUPLICATE_THRESHOLD, MEMORY_TYPES, duplicate_score
+from .duplicates import DUPLICATE_THRESHOLD, duplicate_score
+from .external import (
+    EXTERNAL_TIMEOUT_S,
+    MAX_CONTENT_CHARS,
+    MAX_EXTERNAL_CANDIDATES,
+    PROJECT_SCOPED_TYPES,
+    ExtractionError,
+    Proposal,
+    content_key,
+    parse_external,
+    run_external,
+)
+from .vocab import MemoryStatus
+
+__all__ = ["EXTERNAL_TIMEOUT_S", "EXTRACTOR_ACTOR", "MAX_CONTENT_CHARS", "MAX_EXTERNAL_CANDIDATES", "MAX_WORDS",
+           "MIN_WORDS", "PROJECT_SCOPED_TYPES", "RULES", "ExtractionError", "Extractor", "Proposal", "Rule", "clean",
+           "content_key", "extract_candidates", "is_statement", "parse_external", "run_external", "sentences"]
 
 EXTRACTOR_ACTOR = "extractor"
-EXTERNAL_TIMEOUT_S = 30.0
-MAX_EXTERNAL_CANDIDATES = 50
-MAX_CONTENT_CHARS = 2000
 MIN_WORDS = 4
 MAX_WORDS = 80
 RESPONSE_CONFIDENCE_PENALTY = 0.1
 """A cue in the model's answer is weaker evidence than the user saying it."""
-
-PROJECT_SCOPED_TYPES = ("project", "episodic")
-"""Types that belong to the interaction's project; the others are personal or
-cross-project by nature."""
-
-
-class ExtractionError(AtoCoreError):
-    """The external extractor failed or answered badly; nothing was written."""
-
-
-@dataclass(frozen=True)
-class Proposal:
-    """One memory the extractor proposes; becomes a ``candidate`` memory."""
-
-    memory_type: str
-    content: str
-    confidence: float
-    project: str = ""
-    rule: str = ""
-    origin: str = "prompt"
-    """Where the sentence came from: ``prompt``, ``response`` or ``external``."""
-
-    def key(self) -> str:
-        return content_key(self.content)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-
-def content_key(text: str) -> str:
-    """Comparable form of a memory's content: case, spacing and end punctuation ignored."""
-    return re.sub(r"\s+", " ", text).strip().rstrip(".!;:").strip().casefold()
-
 
 # ------------------------------------------------------------------ text prep
 
@@ -195,7 +173,8 @@ _SUBJECTLESS = {"i", "you", "we", "it", "this", "that", "they", "he", "she", "on
 _REQUIREMENT = re.compile(
     r"^(?:[a-z][\w.-]*\d[\w.-]*:?\s+)?"  # a leading requirement id (ODU-REQ-003:)
     r"(?P<subject>[\w(][^,;:]{0,80}?)\s+"
-    r"(?P<modal>shall|must|is required to|are required to)\s+(?!have been\b|be (?:due|because|caused|wrong|right|correct|a mistake|an error)\b)", re.I)
+    r"(?P<modal>shall|must|is required to|are required to)\s+"
+    r"(?!have been\b|be (?:due|because|caused|wrong|right|correct|a mistake|an error)\b)", re.I)
 
 
 def _is_requirement(sentence: str, origin: str) -> bool:
@@ -315,58 +294,6 @@ def _propose(sentence: str, origin: str, project: str, names: Sequence[str]) -> 
     return None
 
 
-# ----------------------------------------------------------- external command
-
-def run_external(command: Sequence[str], prompt: str, response: str, project: str,
-                 timeout: float = EXTERNAL_TIMEOUT_S) -> list[Proposal]:
-    """Ask the external extractor for proposals; raise ExtractionError on any fault."""
-    payload = json.dumps({"prompt": prompt, "response": response, "project": project}, ensure_ascii=False)
-    name = command[0] if command else "?"
-    try:
-        done = subprocess.run(list(command), input=payload, capture_output=True, text=True,
-                              encoding="utf-8", timeout=timeout, check=False)
-    except subprocess.TimeoutExpired:
-        raise ExtractionError(f"external extractor {name} timed out after {timeout:g} s") from None
-    except OSError as error:
-        raise ExtractionError(f"external extractor {name} could not start: {error}") from None
-    if done.returncode != 0:
-        detail = (done.stderr or "").strip().splitlines()[-1:] or [""]
-        raise ExtractionError(f"external extractor {name} exited with {done.returncode}: {detail[0]}".rstrip(": "))
-    return parse_external(done.stdout, project)
-
-
-def parse_external(stdout: str, project: str) -> list[Proposal]:
-    """Validate the external extractor's answer strictly; every fault names the item."""
-    try:
-        answer = json.loads(stdout)
-    except json.JSONDecodeError as error:
-        raise ExtractionError(f"external extractor answered invalid JSON: {error}") from None
-    if not isinstance(answer, dict) or not isinstance(answer.get("candidates"), list):
-        raise ExtractionError('external extractor must answer {"candidates": [...]}')
-    items = answer["candidates"]
-    if len(items) > MAX_EXTERNAL_CANDIDATES:
-        raise ExtractionError(f"external extractor proposed {len(items)} candidates (at most "
-                              f"{MAX_EXTERNAL_CANDIDATES})")
-    proposals = []
-    for n, item in enumerate(items):
-        where = f"external extractor candidate {n}"
-        if not isinstance(item, dict):
-            raise ExtractionError(f"{where} is not an object")
-        memory_type, content, confidence = item.get("memory_type"), item.get("content"), item.get("confidence")
-        if memory_type not in MEMORY_TYPES:
-            raise ExtractionError(f"{where}: unknown memory_type {memory_type!r} "
-                                  f"(one of {', '.join(MEMORY_TYPES)})")
-        if not isinstance(content, str) or not content.strip() or len(content) > MAX_CONTENT_CHARS:
-            raise ExtractionError(f"{where}: content must be non-blank text of at most "
-                                  f"{MAX_CONTENT_CHARS} characters")
-        if isinstance(confidence, bool) or not isinstance(confidence, (int, float)) or not 0 <= confidence <= 1:
-            raise ExtractionError(f"{where}: confidence must be a number from 0 to 1")
-        scoped = memory_type in PROJECT_SCOPED_TYPES
-        proposals.append(Proposal(memory_type, " ".join(content.split()), float(confidence),
-                                  project if scoped else "", "external", "external"))
-    return proposals
-
-
 # ------------------------------------------------------------- engine side
 
 class Extractor:
@@ -409,7 +336,7 @@ class Extractor:
         with self.engine.db.atomic():
             return [self.engine.memories.create(
                 p.memory_type, p.content, project=p.project, confidence=p.confidence,
-                status="candidate", source_interaction=interaction.id, actor=EXTRACTOR_ACTOR).id
+                status=MemoryStatus.CANDIDATE, source_interaction=interaction.id, actor=EXTRACTOR_ACTOR).id
                 for p in fresh]
 
     def run_all(self, since: str | None = None, project: str | None = None) -> dict:
@@ -463,5 +390,5 @@ class Extractor:
         vectors = self.engine.embedder.encode([proposal.content, *(k.content for k in kept)])
         similarities = vectors[1:] @ vectors[0]
         return any(duplicate_score(float(sim), proposal.content, other.content) >= threshold
-                   for sim, other in zip(similarities, kept))
+                   for sim, other in zip(similarities, kept, strict=False))
 

@@ -24,7 +24,7 @@ only what the user trusts is in play.
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from ..search import terms
 

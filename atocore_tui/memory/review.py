@@ -13,28 +13,30 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from enum import StrEnum
+from typing import Any, cast
 
 import numpy as np
 from peewee import SQL
 
-from ..errors import ValidationError
+from .. import validation
 from ..store.models import Interaction, Memory
 from . import reinforcement
-from .service import (
-    DUPLICATE_THRESHOLD,
-    LiveMemory,
-    MemoryRecord,
-    duplicate_score,
-    rank_neighbours,
-    require_status,
-    validate_limit,
-)
+from .duplicates import DUPLICATE_THRESHOLD, duplicate_score, rank_neighbours
+from .records import LiveMemory, MemoryRecord
+from .vocab import MemoryStatus, require_status, validate_limit
 
-ORDERS = ("oldest", "evidence")
+
+class ReviewOrder(StrEnum):
+    OLDEST = "oldest"
+    EVIDENCE = "evidence"
+
+
+ORDERS: tuple[str, ...] = tuple(o.value for o in ReviewOrder)
 EXCERPT_CHARS = 300
 DEFAULT_NEIGHBOURS = 3
-REVIEWABLE = ("candidate",)
+MAX_NEIGHBOURS = 20
+REVIEWABLE: tuple[str, ...] = (MemoryStatus.CANDIDATE.value,)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 
 
@@ -89,7 +91,13 @@ class ReviewItem:
                 "neighbours": [n.to_dict() for n in self.neighbours]}
 
 
-class ReviewQueue:
+class _OldNames:
+    def list(self, *args: Any, **kwargs: Any) -> Any:
+        """The old name of :meth:`ReviewQueue.list_candidates`, kept for callers (faces, tests)."""
+        return cast("ReviewQueue", self).list_candidates(*args, **kwargs)
+
+
+class ReviewQueue(_OldNames):
     """``engine.review``: the candidates and the decisions on them."""
 
     def __init__(self, engine):
@@ -100,16 +108,15 @@ class ReviewQueue:
         return self.engine.memories
 
     # ------------------------------------------------------------- reading
-    def list(self, order: str = "oldest", project: str | None = None, limit: int = 50,
+    def list_candidates(self, order: str = ReviewOrder.OLDEST, project: str | None = None, limit: int = 50,
              neighbours: int = DEFAULT_NEIGHBOURS) -> list[ReviewItem]:
         """Candidates, oldest first or most evidenced first (ties: higher
         confidence, then older). ``project=None``: every project; ``""``: only
         cross-project candidates."""
-        if order not in ORDERS:
-            raise ValidationError(f"unknown review order {order!r}: use one of {', '.join(ORDERS)}")
+        order = validation.one_of(order, ORDERS, "review order")
         limit = validate_limit(limit)
-        neighbours = validate_limit(neighbours, 20) if neighbours else 0
-        query = Memory.select().where(Memory.status == "candidate")
+        neighbours = validate_limit(neighbours, MAX_NEIGHBOURS) if neighbours else 0
+        query = Memory.select().where(Memory.status == MemoryStatus.CANDIDATE)
         if project is not None:
             query = query.where(Memory.project == self.memories.project_id(project))
         candidates = list(query.order_by(Memory.created_at, SQL("rowid")))
@@ -117,7 +124,7 @@ class ReviewQueue:
         matrix = self.memories.vectors.matrix("memory/live", [(r.id, r.content) for r in live])
         position = {row.id: i for i, row in enumerate(live)}
         scores = self._evidence_scores(candidates, matrix, position)
-        if order == "evidence":
+        if order == ReviewOrder.EVIDENCE:
             ranked = sorted(range(len(candidates)),
                             key=lambda i: (-scores[candidates[i].id], -candidates[i].confidence, i))
             candidates = [candidates[i] for i in ranked]
@@ -130,11 +137,12 @@ class ReviewQueue:
         live = self.memories.live_pool()
         matrix = self.memories.vectors.matrix("memory/live", [(r.id, r.content) for r in live])
         position = {r.id: i for i, r in enumerate(live)}
-        score = self._evidence_scores([row], matrix, position, among=[r for r in live if r.status == "candidate"])
-        return self._item(row, score[row.id], live, matrix, position, validate_limit(neighbours, 20))
+        candidates = [r for r in live if r.status == MemoryStatus.CANDIDATE]
+        score = self._evidence_scores([row], matrix, position, among=candidates)
+        return self._item(row, score[row.id], live, matrix, position, validate_limit(neighbours, MAX_NEIGHBOURS))
 
     def count(self, project: str | None = None) -> int:
-        query = Memory.select().where(Memory.status == "candidate")
+        query = Memory.select().where(Memory.status == MemoryStatus.CANDIDATE)
         if project is not None:
             query = query.where(Memory.project == self.memories.project_id(project))
         return query.count()
@@ -142,11 +150,11 @@ class ReviewQueue:
     # ------------------------------------------------------------- decisions
     def promote(self, memory_id: str, actor: str = "user") -> MemoryRecord:
         return self.memories.change(memory_id, "promote", actor=actor, allowed_statuses=REVIEWABLE,
-                                    status="active")
+                                    status=MemoryStatus.ACTIVE)
 
     def reject(self, memory_id: str, actor: str = "user") -> MemoryRecord:
         return self.memories.change(memory_id, "reject", actor=actor, allowed_statuses=REVIEWABLE,
-                                    status="invalid")
+                                    status=MemoryStatus.INVALID)
 
     def edit_and_promote(self, memory_id: str, content: str | None = None, memory_type: str | None = None,
                          confidence: float | None = None, actor: str = "user") -> MemoryRecord:
@@ -154,7 +162,7 @@ class ReviewQueue:
                  (("content", content), ("memory_type", memory_type), ("confidence", confidence))
                  if value is not None}
         return self.memories.change(memory_id, "edit_and_promote", actor=actor, allowed_statuses=REVIEWABLE,
-                                    status="active", **edits)
+                                    status=MemoryStatus.ACTIVE, **edits)
 
     def merge(self, candidate_id: str, into_id: str, content: str | None = None,
               actor: str = "user") -> MemoryRecord:
@@ -184,7 +192,7 @@ class ReviewQueue:
         mine = matrix[[position[r.id] for r in candidates]]
         theirs = matrix[[position[r.id] for r in among]]
         similarity = mine @ theirs.T
-        for i, j in zip(*np.nonzero(similarity >= DUPLICATE_THRESHOLD)):
+        for i, j in zip(*np.nonzero(similarity >= DUPLICATE_THRESHOLD), strict=False):
             a, b = candidates[i], among[j]
             if a.id != b.id and duplicate_score(float(similarity[i, j]), a.content, b.content) >= DUPLICATE_THRESHOLD:
                 scores[a.id] += 1
@@ -200,7 +208,7 @@ class ReviewQueue:
             ranked = rank_neighbours(row.content, live, similarities, neighbours, exclude={row.id})
             records = self.memories.records([memory_id for memory_id, _ in ranked])
             found = [Neighbour(memory, score_, score_ >= DUPLICATE_THRESHOLD)
-                     for memory, (_, score_) in zip(records, ranked)]
+                     for memory, (_, score_) in zip(records, ranked, strict=False)]
         return ReviewItem(MemoryRecord.from_row(row), _evidence(row), score, found)
 
 

@@ -6,80 +6,77 @@ project name that crosses a boundary is resolved here, alias -> canonical id;
 a project that documents name in their front matter but that nobody has
 registered yet is *known but unregistered* and resolves to itself.
 
-Validation is written once (:meth:`ProjectRegistry._review` and the helpers
-below) and serves proposal, register, update and YAML import alike. The
-database is the truth; ``<data_dir>/projects.yaml`` is a human-readable mirror
-written after every change and by :meth:`ProjectRegistry.export_yaml`.
+Validation is written once (:meth:`ProjectRegistry._review` and
+:mod:`.checks`) and serves proposal, register, update and YAML import alike.
+The database is the truth; ``<data_dir>/projects.yaml`` is a human-readable
+mirror written after every change and by :meth:`ProjectRegistry.export_yaml`.
+
+One module per concern: :mod:`.names` (slugs, roots, registrations),
+:mod:`.checks` (shape and collision checks), :mod:`.registry_yaml` (the YAML
+mirror), :mod:`.rows` (saving, labels, alerts). Their public names stay
+importable from here.
 """
 
 from __future__ import annotations
 
-import os
-import re
-from dataclasses import dataclass, field
-from pathlib import Path, PureWindowsPath
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, cast
 
 import yaml
 from peewee import fn
 
 from ..errors import NotFound, ValidationError
-from ..store import Alert, Chunk, Document, Project, ProjectAlias, utc_now
-from ..store.models import Conflict, Entity, Interaction, Memory, ProjectState
+from ..store import Chunk, Document, Project, ProjectAlias, utc_now
+from ..store.models import Conflict
+from .checks import collisions, normalise
+from .names import (
+    SLUG_RULE,
+    Problem,
+    Registration,
+    is_slug,
+    norm_name,
+    parse_root,
+    problem,
+    raise_if,
+    required_name,
+    root_label,
+)
+from .registry_yaml import (
+    BUNDLED_REGISTRY,
+    REGISTRY_FILENAME,
+    YAML_HEADER,
+    YAML_VERSION,
+    parse_registry_yaml,
+    read_yaml_input,
+    write_text,
+)
+from .rows import LABELLED, alert, distinct_projects, documented_names, save
 
-LABELLED = (Memory, ProjectState, Interaction, Entity)
-"""Rows that carry a project name: a name only they use is a *label* (a
-client of the original service wrote it), known but unregistered."""
+__all__ = ["BUNDLED_REGISTRY", "LABELLED", "REGISTRY_FILENAME", "SLUG_RULE", "YAML_HEADER", "YAML_VERSION",
+           "PathResolver", "Problem", "ProjectRegistry", "RefreshStatus", "Registration", "is_slug", "parse_root",
+           "root_label"]
 
-REGISTRY_FILENAME = "projects.yaml"
-BUNDLED_REGISTRY = Path(".atocore") / "projects.yaml"
-"""Inside the vault: a hidden folder, so the ingester never reads it."""
-YAML_VERSION = 1
-YAML_HEADER = "# AtoCore project registry. Import with: atocore-tui projects import FILE\n"
-
-SLUG_RULE = "lowercase letters, digits and dashes, 2-63 characters, starting and ending with a letter or digit"
-_SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,61}[a-z0-9]")
-_ENTRY_KEYS = ("id", "aliases", "description", "ingest_roots")
-
-Problem = dict[str, str]
 PathResolver = Callable[[str, str], "str | None"]
 
 
-def is_slug(text: Any) -> bool:
-    """The one rule for project ids and aliases."""
-    return isinstance(text, str) and bool(_SLUG.fullmatch(text))
+class RefreshStatus(StrEnum):
+    """A refresh's status, and each root's (``ingested`` or ``skipped``)."""
+
+    INGESTED = "ingested"
+    SKIPPED = "skipped"
+    PARTIAL = "partial"
+    NOTHING_INGESTED = "nothing_ingested"
 
 
-def parse_root(text: str) -> dict[str, str]:
-    """``"vault:projects/x"`` -> ``{"source": "vault", "subpath": "projects/x"}`` (CLI and forms)."""
-    source, sep, subpath = str(text).partition(":")
-    if not sep or not source.strip():
-        raise ValidationError(f"ingest root {text!r} must be written source:subpath, e.g. vault:projects/my-project")
-    return {"source": source.strip(), "subpath": subpath.strip()}
+class _OldNames:
+    def list(self, *args: Any, **kwargs: Any) -> Any:
+        """The old name of :meth:`ProjectRegistry.list_projects`, kept for callers (faces, tests)."""
+        return cast("ProjectRegistry", self).list_projects(*args, **kwargs)
 
 
-def root_label(root: dict[str, str]) -> str:
-    return f"{root['source']}:{root['subpath'] or '.'}"
-
-
-@dataclass
-class Registration:
-    """A normalised registration: what proposal returns and register stores."""
-
-    project_id: str
-    aliases: list[str] = field(default_factory=list)
-    description: str = ""
-    ingest_roots: list[dict[str, str]] = field(default_factory=list)
-
-    def to_dict(self) -> dict:
-        return {"project_id": self.project_id, "aliases": list(self.aliases),
-                "description": self.description, "ingest_roots": [dict(r) for r in self.ingest_roots]}
-
-    def names(self) -> list[str]:
-        return [self.project_id, *self.aliases]
-
-
-class ProjectRegistry:
+class ProjectRegistry(_OldNames):
     def __init__(self, engine):
         self.engine = engine
 
@@ -105,12 +102,10 @@ class ProjectRegistry:
     # ------------------------------------------------------------- names
     def resolve(self, name: Any) -> str:
         """Alias or id (any case) -> canonical id; NotFound for a name nobody uses."""
-        wanted = _name(name)
-        if not wanted:
-            raise ValidationError("project name must not be blank")
+        wanted = required_name(name)
         alias = ProjectAlias.get_or_none(fn.LOWER(ProjectAlias.alias) == wanted)
         if alias is not None:
-            return alias.project_id
+            return alias.project_id  # type: ignore[attr-defined]  # peewee foreign-key id
         project = Project.get_or_none(fn.LOWER(Project.id) == wanted)
         if project is not None:
             return project.id
@@ -153,7 +148,7 @@ class ProjectRegistry:
         return project_for
 
     # ------------------------------------------------------------- reading
-    def list(self) -> dict:
+    def list_projects(self) -> dict:
         """Every registered project, then the known-but-unregistered ones, with counts."""
         registrations = self._load()
         counts = self._counts()
@@ -183,9 +178,9 @@ class ProjectRegistry:
                  ingest_roots: Any = None) -> dict:
         """Persist a new registration; ValidationError lists every problem and nothing is written."""
         reg, problems = self._review_new(project_id, aliases, description, ingest_roots)
-        _raise_if(problems, f"cannot register project {reg.project_id or project_id!r}")
+        raise_if(problems, f"cannot register project {reg.project_id or project_id!r}")
         with self.engine.db.atomic():
-            _save(reg, create=True)
+            save(reg, create=True)
         self.export_yaml()
         return self.get(reg.project_id)
 
@@ -195,17 +190,17 @@ class ProjectRegistry:
         pid = self._registered(name)
         registrations = self._load()
         current = registrations.pop(pid)
-        reg, problems = _normalise(
+        reg, problems = normalise(
             pid,
             current.aliases if aliases is None else aliases,
             current.description if description is None else description,
             current.ingest_roots if ingest_roots is None else ingest_roots)
         problems += self._review(reg, registrations.values(), trusted_roots=current.ingest_roots)
-        _raise_if(problems, f"cannot update project {pid!r}")
+        raise_if(problems, f"cannot update project {pid!r}")
         if reg != current:
             with self.engine.db.atomic():
                 ProjectAlias.delete().where(ProjectAlias.project == pid).execute()
-                _save(reg, create=False)
+                save(reg, create=False)
             self.export_yaml()
         return self.get(pid)
 
@@ -218,23 +213,24 @@ class ProjectRegistry:
         roots = []
         for root in reg.ingest_roots:
             path, reason = self._root_folder(root)
-            entry = {"source": root["source"], "subpath": root["subpath"],
-                     "path": str(path) if path else None, "status": "skipped", "reason": reason, "summary": None}
+            entry: dict[str, Any] = {"source": root["source"], "subpath": root["subpath"],
+                                     "path": str(path) if path else None, "status": RefreshStatus.SKIPPED.value,
+                                     "reason": reason, "summary": None}
             if not reason:
                 try:
                     report = self.engine.ingest(path, project=pid, purge_deleted=purge_deleted, progress=progress)
-                    entry.update(status="ingested", summary=report.summary())
+                    entry.update(status=RefreshStatus.INGESTED.value, summary=report.summary())
                 except NotFound as error:
                     entry["reason"] = str(error)
-            if entry["status"] == "skipped":
-                _alert(f"Project {pid}: ingest root {root_label(root)} skipped", entry["reason"])
+            if entry["status"] == RefreshStatus.SKIPPED:
+                alert(f"Project {pid}: ingest root {root_label(root)} skipped", entry["reason"])
             roots.append(entry)
-        ingested = sum(1 for r in roots if r["status"] == "ingested")
+        ingested = sum(1 for r in roots if r["status"] == RefreshStatus.INGESTED)
         skipped = len(roots) - ingested
         if ingested:
             Project.update(last_refreshed_at=utc_now()).where(Project.id == pid).execute()
-        status = ("ingested" if ingested and not skipped else "partial" if ingested
-                  else "nothing_ingested")
+        status = (RefreshStatus.INGESTED if ingested and not skipped else RefreshStatus.PARTIAL if ingested
+                  else RefreshStatus.NOTHING_INGESTED).value
         return {"project": pid, "aliases": reg.aliases, "description": reg.description,
                 "purge_deleted": purge_deleted, "status": status, "roots_ingested": ingested,
                 "roots_skipped": skipped, "roots": roots}
@@ -246,7 +242,7 @@ class ProjectRegistry:
                      "ingest_roots": reg.ingest_roots} for _, reg in sorted(self._load().items())]
         text = YAML_HEADER + yaml.safe_dump({"version": YAML_VERSION, "projects": projects},
                                             sort_keys=False, allow_unicode=True, default_flow_style=False)
-        _write_text(Path(path).expanduser() if path else self.registry_path, text)
+        write_text(Path(path).expanduser() if path else self.registry_path, text)
         return text
 
     def import_yaml(self, text_or_path: str | Path, *, text_only: bool = False) -> dict:
@@ -259,32 +255,32 @@ class ProjectRegistry:
         (the HTTP face: a caller must not make the server read its files).
         """
         text, origin = ((str(text_or_path), "registry YAML") if text_only
-                        else _read_yaml_input(text_or_path))
-        entries = _parse_registry_yaml(text, origin)
+                        else read_yaml_input(text_or_path))
+        entries = parse_registry_yaml(text, origin)
         current = self._load()
         incoming: list[Registration] = []
         labels: list[str] = []
         problems: list[Problem] = []
         for index, entry in enumerate(entries, 1):
-            reg, found = _normalise(entry.get("id"), entry.get("aliases"), entry.get("description", ""),
+            reg, found = normalise(entry.get("id"), entry.get("aliases"), entry.get("description", ""),
                                     entry.get("ingest_roots"))
             if reg.project_id and reg.project_id in (r.project_id for r in incoming):
-                found.append(_problem("project_id", f"project {reg.project_id!r} appears twice in the file"))
+                found.append(problem("project_id", f"project {reg.project_id!r} appears twice in the file"))
             incoming.append(reg)
             labels.append(reg.project_id if is_slug(reg.project_id) else f"project #{index}")
-            problems += [_problem(p["field"], f"{labels[-1]}: {p['message']}") for p in found]
+            problems += [problem(p["field"], f"{labels[-1]}: {p['message']}") for p in found]
         final = {**current, **{r.project_id: r for r in incoming}}
-        for label, reg in zip(labels, incoming):
+        for label, reg in zip(labels, incoming, strict=True):
             others = [r for pid, r in final.items() if pid != reg.project_id]
             trusted = current[reg.project_id].ingest_roots if reg.project_id in current else []
-            problems += [_problem(p["field"], f"{label}: {p['message']}")
+            problems += [problem(p["field"], f"{label}: {p['message']}")
                          for p in self._review(reg, others, trusted_roots=trusted)]
-        _raise_if(problems, f"cannot import {origin}")
+        raise_if(problems, f"cannot import {origin}")
         changed = [r for r in incoming if current.get(r.project_id) != r]
         with self.engine.db.atomic():
             ProjectAlias.delete().where(ProjectAlias.project.in_([r.project_id for r in changed])).execute()
             for reg in changed:
-                _save(reg, create=reg.project_id not in current, aliases=False)
+                save(reg, create=reg.project_id not in current, aliases=False)
             for reg in changed:
                 for alias in reg.aliases:
                     ProjectAlias.create(alias=alias, project=reg.project_id)
@@ -309,7 +305,7 @@ class ProjectRegistry:
         try:
             return self.import_yaml(bundled)
         except (ValidationError, NotFound) as error:
-            _alert("Bundled project registry not imported", str(error))
+            alert("Bundled project registry not imported", str(error))
             return None
 
     # ------------------------------------------------------------ internals
@@ -322,45 +318,38 @@ class ProjectRegistry:
     def _load(self) -> dict[str, Registration]:
         aliases: dict[str, list[str]] = {}
         for row in ProjectAlias.select().order_by(ProjectAlias.alias):
-            aliases.setdefault(row.project_id, []).append(row.alias)
+            aliases.setdefault(row.project_id, []).append(row.alias)  # type: ignore[attr-defined]
         return {p.id: Registration(p.id, aliases.get(p.id, []), p.description or "", list(p.ingest_roots or []))
                 for p in Project.select().order_by(Project.id)}
-
-    @staticmethod
-    def _documented() -> set[str]:
-        """Project names that documents use, and labels that only other rows use."""
-        names = _distinct_projects(Document)
-        for model in LABELLED:
-            names |= _distinct_projects(model)
-        return names
 
     def labels(self) -> list[str]:
         """Names that memories, state, interactions or entities carry but that no
         document, registered id or alias uses (clients of the original write them)."""
         taken = {name for reg in self._load().values() for name in reg.names()}
-        documented = {name.lower() for name in _distinct_projects(Document)}
+        documented = {name.lower() for name in distinct_projects(Document)}
         found: set[str] = set()
         for model in LABELLED:
-            found |= _distinct_projects(model)
+            found |= distinct_projects(model)
         return sorted(n for n in found if n.lower() not in taken and n.lower() not in documented)
 
     def adopt_label(self, label: Any, project: Any) -> dict:
         """Make a label an alias of a registered project: every row carrying the
         label moves to the project, then the label is added to its aliases."""
-        wanted = _name(label)
+        wanted = norm_name(label)
         if wanted not in self.labels():
             raise NotFound(f"{label!r} is not a project label (labels: {', '.join(self.labels()) or 'none'})")
         pid = self._registered(project)
         reg = self._load()[pid]
         with self.engine.db.atomic():
-            for model in (*LABELLED, Conflict):
+            models: tuple[Any, ...] = (*LABELLED, Conflict)
+            for model in models:
                 model.update(project=pid).where(model.project == wanted).execute()
             return self.update(pid, aliases=[*reg.aliases, wanted])
 
     def _unregistered(self, registrations: dict[str, Registration]) -> set[str]:
         """Projects named by documents that are no registered id or alias (in any case)."""
         taken = {name for reg in registrations.values() for name in reg.names()}
-        return {name for name in self._documented() if name.lower() not in taken}
+        return {name for name in documented_names() if name.lower() not in taken}
 
     @staticmethod
     def _counts(project: str | None = None) -> dict[str, tuple[int, int]]:
@@ -371,8 +360,9 @@ class ProjectRegistry:
         if project is not None:
             docs = docs.where(Document.project == project)
             chunks = chunks.where(Document.project == project)
-        chunk_counts = dict(chunks.tuples())
-        return {pid: (n, chunk_counts.get(pid, 0)) for pid, n in docs.tuples()}
+        chunk_counts: dict[str, int] = dict(cast(Iterable[tuple[str, int]], chunks.tuples()))
+        doc_counts = cast(Iterable[tuple[str, int]], docs.tuples())
+        return {pid: (n, chunk_counts.get(pid, 0)) for pid, n in doc_counts}
 
     def _entry(self, reg: Registration, row: Project | None, counts: dict, label: bool = False) -> dict:
         """``label``: an unregistered name that only memories, state, interactions
@@ -407,10 +397,10 @@ class ProjectRegistry:
         return folder, ""
 
     def _review_new(self, project_id, aliases, description, ingest_roots) -> tuple[Registration, list[Problem]]:
-        reg, problems = _normalise(project_id, aliases, description, ingest_roots)
+        reg, problems = normalise(project_id, aliases, description, ingest_roots)
         registrations = self._load()
         if reg.project_id in registrations:
-            problems.append(_problem("project_id", f"project {reg.project_id!r} is already registered: use update"))
+            problems.append(problem("project_id", f"project {reg.project_id!r} is already registered: use update"))
             registrations.pop(reg.project_id)
         return reg, problems + self._review(reg, registrations.values())
 
@@ -419,230 +409,13 @@ class ProjectRegistry:
         """Problems of a normalised registration against the other projects and
         the disk. Roots already registered unchanged (``trusted_roots``) are not
         re-checked on disk, so a description edit works while a drive is away."""
-        problems = _collisions(reg, list(others), self._documented())
+        problems = collisions(reg, list(others), documented_names())
         trusted = list(trusted_roots)
         for root in reg.ingest_roots:
             if root in trusted:
                 continue
             _, reason = self._root_folder(root)
             if reason:
-                problems.append(_problem("ingest_roots", reason))
+                problems.append(problem("ingest_roots", reason))
         return problems
 
-
-# ------------------------------------------------------------------ helpers
-def _distinct_projects(model) -> set[str]:
-    """The non-blank values of ``model.project``, by a skip scan of its index
-    (one index probe per distinct value, so 100k rows cost what 20 do)."""
-    table = model._meta.table_name
-    cursor = model._meta.database.execute_sql(
-        f'WITH RECURSIVE p(v) AS (SELECT MIN("project") FROM "{table}" WHERE "project" > \'\' '
-        f'UNION ALL SELECT (SELECT MIN("project") FROM "{table}" WHERE "project" > p.v) FROM p '
-        f'WHERE p.v IS NOT NULL) SELECT v FROM p WHERE v IS NOT NULL')
-    return {row[0] for row in cursor.fetchall()}
-
-
-def _problem(field_name: str, message: str) -> Problem:
-    return {"field": field_name, "message": message}
-
-
-def _raise_if(problems: list[Problem], what: str) -> None:
-    if problems:
-        raise ValidationError(f"{what}: " + "; ".join(p["message"] for p in problems))
-
-
-def _name(value: Any) -> str:
-    return "" if value is None else str(value).strip().lower()
-
-
-def _as_list(value: Any) -> list | None:
-    """Lists stay lists, one comma-separated string becomes a list, None is empty."""
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return [part for part in value.split(",") if part.strip()]
-    if isinstance(value, (list, tuple)):
-        return list(value)
-    return None
-
-
-def _normalise(project_id: Any, aliases: Any, description: Any,
-               ingest_roots: Any) -> tuple[Registration, list[Problem]]:
-    """Shape checks of one registration (no database, no disk)."""
-    problems: list[Problem] = []
-    pid = _name(project_id)
-    if not pid:
-        problems.append(_problem("project_id", "project id must not be blank"))
-    elif not is_slug(pid):
-        problems.append(_problem("project_id", f"invalid project id {pid!r}: use {SLUG_RULE}"))
-
-    names: list[str] = []
-    alias_list = _as_list(aliases)
-    if alias_list is None:
-        problems.append(_problem("aliases", "aliases must be a list of names"))
-        alias_list = []
-    for raw in alias_list:
-        alias = _name(raw)
-        if not alias or alias == pid or alias in names:
-            continue
-        if not is_slug(alias):
-            problems.append(_problem("aliases", f"invalid alias {alias!r}: use {SLUG_RULE}"))
-        names.append(alias)
-
-    if description is None:
-        description = ""
-    if not isinstance(description, str):
-        problems.append(_problem("description", "description must be text"))
-        description = ""
-
-    roots: list[dict[str, str]] = []
-    root_list = _as_list(ingest_roots) if not isinstance(ingest_roots, str) else [ingest_roots]
-    if root_list is None:
-        problems.append(_problem("ingest_roots", "ingest_roots must be a list of {source, subpath}"))
-        root_list = []
-    for raw in root_list:
-        root, found = _normalise_root(raw)
-        problems += found
-        if root is not None:
-            roots.append(root)
-    for i, a in enumerate(roots):
-        for b in roots[i + 1:]:
-            if _overlap(a, b):
-                problems.append(_problem("ingest_roots", f"ingest roots {root_label(a)} and {root_label(b)} overlap"))
-    return Registration(pid, sorted(names), description.strip(), roots), problems
-
-
-def _normalise_root(raw: Any) -> tuple[dict[str, str] | None, list[Problem]]:
-    if isinstance(raw, str):
-        try:
-            raw = parse_root(raw)
-        except ValidationError as error:
-            return None, [_problem("ingest_roots", str(error))]
-    if not isinstance(raw, dict):
-        return None, [_problem("ingest_roots", f"ingest root {raw!r} must be {{source, subpath}}")]
-    source = _name(raw.get("source"))
-    text = "" if raw.get("subpath") is None else str(raw.get("subpath")).strip().replace("\\", "/")
-    if not source:
-        return None, [_problem("ingest_roots", f"ingest root {text!r} has no source")]
-    if text.startswith(("/", "~")) or PureWindowsPath(text).drive:
-        return None, [_problem("ingest_roots", f"ingest root subpath {text!r} must be relative to the {source} source")]
-    parts = [p for p in text.split("/") if p not in ("", ".")]
-    if ".." in parts:
-        return None, [_problem("ingest_roots", f"ingest root subpath {text!r} must not contain '..'")]
-    if any(p.startswith(".") for p in parts):
-        return None, [_problem("ingest_roots", f"ingest root subpath {text!r} is inside a hidden folder")]
-    return {"source": source, "subpath": "/".join(parts)}, []
-
-
-def _overlap(a: dict[str, str], b: dict[str, str]) -> bool:
-    """Same source, and one subpath is the other or lies inside it ('' is the whole source)."""
-    if a["source"] != b["source"]:
-        return False
-    x, y = a["subpath"], b["subpath"]
-    return not x or not y or x == y or x.startswith(y + "/") or y.startswith(x + "/")
-
-
-def _collisions(reg: Registration, others: list[Registration], documented: set[str]) -> list[Problem]:
-    """Names and roots that another project already uses."""
-    problems: list[Problem] = []
-    owner: dict[str, tuple[str, str]] = {}
-    for other in others:
-        owner[other.project_id] = (other.project_id, "id")
-        for alias in other.aliases:
-            owner[alias] = (other.project_id, "alias")
-    if reg.project_id in owner and owner[reg.project_id][1] == "alias":
-        problems.append(_problem("project_id",
-                                 f"project id {reg.project_id!r} is already an alias of project {owner[reg.project_id][0]!r}"))
-    other_documented = {d.lower() for d in documented} - {reg.project_id}
-    for alias in reg.aliases:
-        if alias in owner:
-            other, kind = owner[alias]
-            message = (f"alias {alias!r} is the id of project {other!r}" if kind == "id"
-                       else f"alias {alias!r} is already an alias of project {other!r}")
-            problems.append(_problem("aliases", message))
-        elif alias in other_documented:
-            problems.append(_problem("aliases", f"alias {alias!r} is the name of a project that documents use"))
-    for root in reg.ingest_roots:
-        for other in others:
-            for theirs in other.ingest_roots:
-                if _overlap(root, theirs):
-                    problems.append(_problem("ingest_roots", f"ingest root {root_label(root)} overlaps "
-                                                             f"{root_label(theirs)} of project {other.project_id!r}"))
-    return problems
-
-
-def _save(reg: Registration, *, create: bool, aliases: bool = True) -> None:
-    """Write one registration's row (and, unless told not to, its aliases); call inside a transaction."""
-    now = utc_now()
-    if create:
-        Project.create(id=reg.project_id, description=reg.description, ingest_roots=reg.ingest_roots,
-                       created_at=now, updated_at=now)
-    else:
-        Project.update(description=reg.description, ingest_roots=reg.ingest_roots,
-                       updated_at=now).where(Project.id == reg.project_id).execute()
-    if aliases:
-        for alias in reg.aliases:
-            ProjectAlias.create(alias=alias, project=reg.project_id)
-
-
-def _alert(title: str, message: str) -> None:
-    """Raise an alert unless the same one is still unacknowledged."""
-    open_already = Alert.select().where(Alert.title == title, Alert.message == message,
-                                        Alert.acknowledged == False).exists()  # noqa: E712
-    if not open_already:
-        Alert.create(level="warning", title=title, message=message, source="projects")
-
-
-def _write_text(path: Path, text: str) -> None:
-    """Replace a file in one step, so a reader never sees half of it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)
-
-
-def _read_yaml_input(text_or_path: str | Path) -> tuple[str, str]:
-    """A Path, or a one-line string naming a file, is read; any other string is the YAML itself."""
-    try:
-        as_path = isinstance(text_or_path, Path) or (
-            isinstance(text_or_path, str) and "\n" not in text_or_path
-            and (Path(text_or_path).expanduser().is_file() or text_or_path.strip().endswith((".yaml", ".yml"))))
-    except (OSError, RuntimeError, ValueError):  # no home directory for "~", a NUL, a name too long
-        as_path = False
-    if not as_path:
-        return str(text_or_path), "registry YAML"
-    path = Path(text_or_path).expanduser()
-    if not path.is_file():
-        raise NotFound(f"registry file not found: {path}")
-    try:
-        return path.read_text(encoding="utf-8"), str(path)
-    except UnicodeDecodeError as error:
-        raise ValidationError(f"{path}: not UTF-8 (invalid byte at offset {error.start})") from None
-
-
-def _parse_registry_yaml(text: str, origin: str) -> list[dict]:
-    """The ``projects`` list of a registry file; structure errors name the line."""
-    try:
-        data = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line = f":{mark.line + 1}" if mark else ""
-        raise ValidationError(f"{origin}{line}: invalid YAML: {error.problem or error}") from None
-    except yaml.YAMLError as error:
-        raise ValidationError(f"{origin}: invalid YAML: {error}") from None
-    if not isinstance(data, dict) or not isinstance(data.get("projects", []), list):
-        raise ValidationError(f"{origin}: a registry is a mapping with a 'projects' list")
-    if data.get("version", YAML_VERSION) != YAML_VERSION:
-        raise ValidationError(f"{origin}: unsupported registry version {data.get('version')!r}")
-    unknown_top = set(data) - {"version", "projects"}
-    if unknown_top:
-        raise ValidationError(f"{origin}: unknown keys {', '.join(sorted(map(str, unknown_top)))}")
-    entries = data.get("projects") or []
-    for index, entry in enumerate(entries, 1):
-        if not isinstance(entry, dict):
-            raise ValidationError(f"{origin}: project #{index} must be a mapping of {', '.join(_ENTRY_KEYS)}")
-        unknown = set(entry) - set(_ENTRY_KEYS)
-        if unknown:
-            raise ValidationError(f"{origin}: project #{index} has unknown keys "
-                                  f"{', '.join(sorted(map(str, unknown)))} (allowed: {', '.join(_ENTRY_KEYS)})")
-    return entries

@@ -9,16 +9,35 @@ entry superseded. Keys are matched without regard to case, so ``Phase`` and
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
 from peewee import SQL, fn
 
-from ..validation import confidence as check_confidence
+from .. import validation
 from ..errors import NotFound, ValidationError
 from ..store import ProjectState, utc_now
+from ..validation import confidence as check_confidence
 
-CATEGORIES = ("status", "decision", "requirement", "milestone", "risk", "contact", "config", "note")
-ACTIVE, SUPERSEDED = "active", "superseded"
+
+class StateCategory(StrEnum):
+    STATUS = "status"
+    DECISION = "decision"
+    REQUIREMENT = "requirement"
+    MILESTONE = "milestone"
+    RISK = "risk"
+    CONTACT = "contact"
+    CONFIG = "config"
+    NOTE = "note"
+
+
+class StateStatus(StrEnum):
+    ACTIVE = "active"
+    SUPERSEDED = "superseded"
+
+
+CATEGORIES: tuple[str, ...] = tuple(c.value for c in StateCategory)
+ACTIVE, SUPERSEDED = StateStatus.ACTIVE.value, StateStatus.SUPERSEDED.value
 MAX_KEY_CHARS = 200
 
 
@@ -101,8 +120,7 @@ class ProjectStateService:
     def _project(self, project: Any, new_label: bool = False) -> str:
         """Through the registry's aliases; the project must be registered or named by
         documents or other rows (unless ``new_label``)."""
-        if project is None or not str(project).strip():
-            raise ValidationError("project must not be blank")
+        validation.text("" if project is None else str(project), "project")
         return self.engine.resolve_project(project, new_label=new_label)
 
     @staticmethod
@@ -115,19 +133,12 @@ class ProjectStateService:
 
 def check_category(category: Any) -> str:
     """The one validation of a state category (context building reuses it)."""
-    name = "" if category is None else str(category).strip().lower()
-    if name not in CATEGORIES:
-        raise ValidationError(f"unknown state category {category!r}: use one of {', '.join(CATEGORIES)}")
-    return name
+    return validation.one_of(category, CATEGORIES, "state category")
 
 
 def _text(value: Any, what: str) -> str:
-    if value is None or not isinstance(value, (str, int, float)) or isinstance(value, bool):
-        raise ValidationError(f"{what} must be text")
-    text = str(value).strip()
-    if not text:
-        raise ValidationError(f"{what} must not be blank")
-    return text
+    """Text or a number read as text (a value may be ``42``), non-blank, trimmed."""
+    return validation.text(value, what, numbers=True)
 
 
 def _category_rank(category: str) -> int:
