@@ -24,8 +24,23 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from atocore_tui.memory.service import DUPLICATE_THRESHOLD, VectorCache, duplicate_score  # noqa: E402
+from atocore_tui.memory.duplicates import DUPLICATE_THRESHOLD, duplicate_score  # noqa: E402
 from atocore_tui.search.embedding import Embedder  # noqa: E402
+from atocore_tui.search.text_vectors import TextVectors  # noqa: E402
+
+
+class VectorCache:
+    """The engine's cached short-text vectors (search/text_vectors.py) under one view."""
+
+    def __init__(self, embedder: Embedder):
+        self.embedder = embedder
+        self._vectors = TextVectors(embedder)
+
+    def matrix(self, items):
+        return self._vectors.matrix("bench", items)
+
+    def encode(self, text: str):
+        return self._vectors.encode(text)
 
 DUPLICATES = [
     ("The Orion drive unit uses a two-stage planetary gearbox with a 48:1 total ratio.",
