@@ -67,7 +67,7 @@ def test_create_list_validate(ingested):
     assert sorted(p.name for p in folder.iterdir()) == ["atocore.db", "backup.json"]
     assert backup_folders(ingested) == [meta["stamp"]]
 
-    listed = ingested.backups.list()
+    listed = ingested.backups.entries()
     assert [b["stamp"] for b in listed] == [meta["stamp"]]
     assert listed[0]["valid"] is True and listed[0]["counts"] == counts
 
@@ -81,7 +81,7 @@ def test_create_list_validate(ingested):
 def test_backups_in_one_second_get_unique_stamps_newest_first(ingested):
     stamps = [ingested.backups.create()["stamp"] for _ in range(3)]
     assert len(set(stamps)) == 3
-    assert [b["stamp"] for b in ingested.backups.list()] == stamps[::-1]
+    assert [b["stamp"] for b in ingested.backups.entries()] == stamps[::-1]
 
 
 def test_bad_label_writes_nothing(ingested):
@@ -93,7 +93,7 @@ def test_bad_label_writes_nothing(ingested):
 def test_a_folder_without_metadata_is_listed_as_invalid(ingested):
     good = ingested.backups.create()["stamp"]
     (ingested.data_dir / "backups" / "20000101T000000Z").mkdir()
-    listed = {b["stamp"]: b for b in ingested.backups.list()}
+    listed = {b["stamp"]: b for b in ingested.backups.entries()}
     assert listed[good]["valid"] is True
     assert listed["20000101T000000Z"]["valid"] is False
     assert "backup.json is missing" in listed["20000101T000000Z"]["reason"]
@@ -181,7 +181,7 @@ def test_restore_round_trip(ingested, vault):
     assert ingested.vectors.last_rebuild is not None
     assert len(ingested.vectors.index) == saved["counts"]["chunk"]
 
-    pre = {b["stamp"]: b for b in ingested.backups.list()}[result["pre_restore_backup"]]
+    pre = {b["stamp"]: b for b in ingested.backups.entries()}[result["pre_restore_backup"]]
     assert pre["label"] == "pre-restore" and pre["counts"] == changed
     assert ingested.backups.validate(pre["stamp"])["valid"] is True
 

@@ -499,7 +499,7 @@ def test_labels_resolve_are_listed_and_become_projects_or_aliases(seeded):
 
     adopted = seeded.projects.adopt_label("plate-x", "coldplate")
     assert "plate-x" in adopted["aliases"] and seeded.projects.labels() == []
-    assert seeded.interactions.list(project="coldplate")["interactions"][0]["prompt"] == "cold plate?"
+    assert seeded.interactions.entries(project="coldplate")["interactions"][0]["prompt"] == "cold plate?"
     assert seeded.resolve_project("plate-x") == "coldplate"
 
 

@@ -22,7 +22,7 @@ from typing import Any, Sequence
 from .. import __version__
 from ..config import Settings, load_settings
 from ..errors import AtoCoreError, Busy, ConfigError, ModelError, NotFound, ValidationError
-from ..store.db import DatabaseDamaged, StorageError, busy_error, storage_error
+from ..failures import DatabaseDamaged, StorageError, busy_error, storage_error
 from . import status
 
 FIRST = ("ingest", "query")

@@ -45,7 +45,7 @@ def run_create(engine, args) -> int:
 
 
 def run_list(engine, args) -> int:
-    backups = engine.backups.list()
+    backups = engine.backups.entries()
     if args.json:
         print_json({"backups": backups})
         return 0

@@ -77,7 +77,7 @@ def record_interaction(engine, args) -> int:
 
 
 def list_interactions(engine, args) -> int:
-    result = engine.interactions.list(project=args.project, session_id=args.session_id, client=args.client,
+    result = engine.interactions.entries(project=args.project, session_id=args.session_id, client=args.client,
                                       since=args.since, limit=args.limit)
     if args.json:
         print_json(result)

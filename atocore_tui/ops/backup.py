@@ -109,7 +109,7 @@ class Backups:
         keep = keep.keep if keep is not None else 0
         if keep <= 0:
             return []
-        published = [e for e in self.list() if STAMP_PATTERN.fullmatch(e["stamp"])]
+        published = [e for e in self.entries() if STAMP_PATTERN.fullmatch(e["stamp"])]
         pruned = []
         for entry in published[keep:]:
             shutil.rmtree(self.root / entry["stamp"], ignore_errors=True)
@@ -186,7 +186,7 @@ class Backups:
         sweep_partials(self.data_dir)
 
     # ------------------------------------------------------------------- list
-    def list(self) -> list[dict]:
+    def entries(self) -> list[dict]:
         """Every backup folder, newest first; unreadable ones with ``valid: False`` and why.
 
         ``valid`` here means the metadata is readable; :meth:`validate` checks the contents.

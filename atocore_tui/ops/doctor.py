@@ -156,7 +156,7 @@ def diagnose(data_dir: Path) -> dict:
 
 def newest_valid_backup(data_dir: Path) -> str | None:
     backups = _backups(data_dir)
-    for entry in backups.list():
+    for entry in backups.entries():
         if entry.get("valid") and backups.validate(entry["stamp"])["valid"]:
             return entry["stamp"]
     return None

@@ -235,7 +235,7 @@ def install_storage_errors(api) -> None:
     from fastapi.responses import JSONResponse
     from peewee import DatabaseError
 
-    from ..store.db import busy_error, storage_error
+    from ..failures import busy_error, storage_error
 
     async def storage(request, error):
         engine = getattr(request.app.state, "engine", None)

@@ -36,23 +36,9 @@ def _call(fn: Callable[[], Any]) -> Any:
         raise ToolError(f"{type(error).__name__}: {error}") from None
 
 
-def entity_id(engine, ref: str, project: str | None = None, entity_type: str | None = None) -> str:
-    """An entity id from an id or an exact name (any case): models know names, not ids."""
-    ref = (ref or "").strip()
-    if not ref:
-        raise ToolError("give an entity id or name")
-    from ..store.models import Entity
-
-    if Entity.get_or_none(Entity.id == ref) is not None:
-        return ref
-    found = [e for e in engine.graph.entities(project, entity_type, None, ref, 50)
-             if e["name"].lower() == ref.lower() and e["status"] != "superseded"]
-    if not found:
-        raise ToolError(f"no entity named {ref!r}; use graph_entities to search by part of a name")
-    if len(found) > 1:
-        listed = ", ".join(f"{e['id']} ({e['project']}/{e['entity_type']})" for e in found)
-        raise ToolError(f"{len(found)} entities are named {ref!r}: {listed}; pass the id or a project")
-    return found[0]["id"]
+def entity_id(engine: Engine, ref: str, project: str | None = None, entity_type: str | None = None) -> str:
+    """An entity id from an id or an exact name: the engine's rule (``GraphService.find_entity``)."""
+    return engine.graph.find_entity(ref, project, entity_type)["id"]
 
 
 def build_server(engine) -> MCPServer:

@@ -8,7 +8,6 @@ from fastapi import APIRouter, Request
 
 from .. import __version__
 from ..errors import NotFound, ValidationError
-from ..store import MODELS
 from . import original
 from .bodies import ContextBody, IngestBody, QueryBody
 from .deps import EngineDep
@@ -134,4 +133,4 @@ def sources(engine: EngineDep) -> dict:
 @router.get("/stats", tags=["status"])
 def stats(engine: EngineDep) -> dict:
     """Engine status plus a row count per table."""
-    return {**engine.status(), "counts": {m._meta.table_name: m.select().count() for m in MODELS}}
+    return {**engine.status(), "counts": engine.table_counts()}
