@@ -23,7 +23,7 @@ from .search.retrieval import Hit, RetrievalRequest, Retriever
 from .search.semantic import SemanticEncoder
 from .search.semantic_pass import SemanticVectors
 from .search.vectors import ChunkVectors, chunks_version
-from .store import DB_FILENAME, SCHEMA_VERSION, MODELS, Chunk, Document, open_database
+from .store import DB_FILENAME, MODELS, SCHEMA_VERSION, Chunk, Document, open_database
 
 if TYPE_CHECKING:
     from .context.builder import ContextBuilder

@@ -90,7 +90,8 @@ def test_engine_and_cli_import_no_face_framework():
             "atocore_tui.projects.registry, atocore_tui.interactions.log, atocore_tui.ops.backup, "
             "atocore_tui.ops.first_run; "
             "from atocore_tui.cli import main; "
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'torch', 'fastapi', 'uvicorn', 'mcp')))")
+            "print(sorted(m for m in sys.modules"
+            " if m.split('.')[0] in ('textual', 'torch', 'fastapi', 'uvicorn', 'mcp')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
                          check=True).stdout
     assert out.strip() == "[]"

@@ -10,8 +10,17 @@ import pytest
 
 from atocore_tui.errors import NotFound, ValidationError
 from atocore_tui.graph import alerts
-from atocore_tui.store.models import (Alert, Conflict, ConflictMember, Entity, EntityAudit, Memory, MemoryAudit,
-                                      Project, Relationship)
+from atocore_tui.store.models import (
+    Alert,
+    Conflict,
+    ConflictMember,
+    Entity,
+    EntityAudit,
+    Memory,
+    MemoryAudit,
+    Project,
+    Relationship,
+)
 
 TABLES = (Entity, Relationship, EntityAudit, Conflict, ConflictMember, Alert, Memory, MemoryAudit)
 
@@ -547,7 +556,7 @@ def test_alerts_raise_list_acknowledge(graph):
     assert counts() == before
 
 
-# ------------------------------------------------------------ find_entity (issue 13: the MCP face's rule, now the engine's)
+# ------------------------------------------------ find_entity (issue 13: the MCP face's rule, now the engine's)
 def test_find_entity_by_id_or_exact_name_in_any_case(graph):
     hub = add(graph, "e-hub", "Component", "Output Hub")
     assert graph.find_entity("e-hub")["id"] == hub["id"]

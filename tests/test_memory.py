@@ -31,8 +31,6 @@ from atocore_tui.store.models import Interaction, Memory
 from .conftest import memory_counts
 
 
-
-
 # ------------------------------------------------------------------ validation
 def test_the_vocabulary_is_the_spec():
     assert MEMORY_TYPES == ("identity", "preference", "project", "knowledge", "episodic", "adaptation")

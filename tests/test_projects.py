@@ -20,7 +20,8 @@ def snapshot(engine):
     """Everything a failed registry call must leave alone."""
     registry_file = engine.data_dir / REGISTRY_FILENAME
     return {
-        "projects": [(p.id, p.description, p.ingest_roots, p.updated_at) for p in Project.select().order_by(Project.id)],
+        "projects": [(p.id, p.description, p.ingest_roots, p.updated_at)
+                     for p in Project.select().order_by(Project.id)],
         "aliases": sorted((a.alias, a.project_id) for a in ProjectAlias.select()),
         "alerts": Alert.select().count(),
         "documents": Document.select().count(),

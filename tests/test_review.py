@@ -16,8 +16,6 @@ from atocore_tui.store.models import Interaction
 from .conftest import memory_counts
 
 
-
-
 def candidate(engine, content, project="orion-drive", **kwargs):
     return engine.memories.create(kwargs.pop("memory_type", "project"), content, project=project,
                                   status="candidate", confidence=kwargs.pop("confidence", 0.6), **kwargs)

@@ -16,8 +16,9 @@ import os
 import pkgutil
 import sqlite3
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from .. import __version__
 from ..config import Settings, load_settings

@@ -115,8 +115,8 @@ def entities(engine, args) -> int:
 def show(engine, args) -> int:
     def text(out, e):
         out.print(_line(e), markup=False)
-        out.print(f"project {e['project']}  confidence {e['confidence']:.2f}  refs {', '.join(e['source_refs']) or '—'}",
-                  markup=False)
+        refs = ", ".join(e["source_refs"]) or "—"
+        out.print(f"project {e['project']}  confidence {e['confidence']:.2f}  refs {refs}", markup=False)
         if e["description"]:
             out.print(e["description"], markup=False)
         for rel in e["outgoing"]:

@@ -202,7 +202,8 @@ def _roots_text(project: dict) -> str:
 
 def _print_project(project: dict) -> None:
     out = console()
-    out.print(f"[bold]{project['id']}[/]" + ("" if project["registered"] else " [dim](unregistered: named by documents)[/]"))
+    unregistered = "" if project["registered"] else " [dim](unregistered: named by documents)[/]"
+    out.print(f"[bold]{project['id']}[/]" + unregistered)
     out.print(f"aliases       {', '.join(project['aliases']) or '—'}")
     out.print(f"description   {project['description'] or '—'}")
     for root in project["ingest_roots"]:

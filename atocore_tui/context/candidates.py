@@ -18,15 +18,21 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-
 from peewee import fn
 
-from ..store.models import Entity, EntityAudit, Memory, MemoryAudit, ProjectState, Relationship
 from ..search.text_vectors import TextCollection, TextVectors, collection
+from ..store.models import Entity, EntityAudit, Memory, MemoryAudit, ProjectState, Relationship
 from . import format as fmt
 from .inference import ProjectChoice, by_hits, by_name, given
 from .receipt import (
-    BELOW_CONFIDENCE, CONTESTED_REASON, DUPLICATE, LOST_CONFLICT, LOWER_MATCH, NOT_RELEVANT, SUPERSEDED, PackItem,
+    BELOW_CONFIDENCE,
+    CONTESTED_REASON,
+    DUPLICATE,
+    LOST_CONFLICT,
+    LOWER_MATCH,
+    NOT_RELEVANT,
+    SUPERSEDED,
+    PackItem,
 )
 
 MIN_CONFIDENCE = 0.5
@@ -106,7 +112,7 @@ class Gatherer:
         texts = self._collection(f"state:{self.project}", signature, load)
         relevant = texts.relevance(self.prompt, self.query)
         items = []
-        for (sid, category, key, value, confidence, status), score in zip(texts.rows, relevant):
+        for (sid, category, key, value, confidence, status), score in zip(texts.rows, relevant, strict=True):
             item = PackItem("state", sid, f"[{category}] {key}", 0.7 * float(score) + 0.3 * confidence,
                             fmt.state_line(category, key, value),
                             data={"category": category, "key": key})

@@ -14,8 +14,8 @@ or dismissed stays quiet unless a new member appears.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from ..errors import NotFound, ValidationError
 from ..store.models import Conflict, ConflictMember, Entity, EntityAudit, Relationship, utc_now

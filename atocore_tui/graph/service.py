@@ -8,17 +8,27 @@ validates first and then runs in one transaction, so bad input writes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 from peewee import fn
-from typing import Iterable
 
 from .. import validation
 from ..errors import NotFound, ValidationError
 from ..store.models import Conflict, ConflictMember, Entity, EntityAudit, Relationship, utc_now
 from . import alerts, conflicts, gaps, graduation, queries, vocab
-from .records import (add_relationship, audit, entity_brief, entity_dict, get_entities, get_entity,
-                      relationship_dict, remove_relationship, set_fields, snapshot)
+from .records import (
+    add_relationship,
+    audit,
+    entity_brief,
+    entity_dict,
+    get_entities,
+    get_entity,
+    relationship_dict,
+    remove_relationship,
+    set_fields,
+    snapshot,
+)
 
 MAX_LIST = 5000
 

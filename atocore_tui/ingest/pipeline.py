@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Callable
 
 import numpy as np
 from peewee import SqliteDatabase
@@ -154,7 +154,7 @@ class IngestReport:
         """Per-file results (the HTTP ``results`` list)."""
         return [asdict(f) for f in self.files]
 
-    def merge(self, other: "IngestReport") -> None:
+    def merge(self, other: IngestReport) -> None:
         self.files.extend(other.files)
         self.seconds += other.seconds
         self.index_rebuilt = self.index_rebuilt or other.index_rebuilt

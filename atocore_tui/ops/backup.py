@@ -26,13 +26,13 @@ import time
 import uuid
 from contextlib import closing
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from .. import __version__
 from ..errors import Busy, NotFound, ValidationError
 from ..locks import ingest_lock
-from ..store import DB_FILENAME, SCHEMA_VERSION, MODELS, utc_now
+from ..store import DB_FILENAME, MODELS, SCHEMA_VERSION, utc_now
 from ..store.db import BUSY_TIMEOUT_MS, FTS_SCHEMA
 
 BACKUPS_FOLDER = "backups"
@@ -163,7 +163,7 @@ class Backups:
 
     def _publish(self, partial: Path, meta: dict) -> str:
         """Give the backup the first free stamp of this second and rename it into place."""
-        base = datetime.now(timezone.utc).strftime(STAMP_FORMAT)
+        base = datetime.now(UTC).strftime(STAMP_FORMAT)
         # after the newest of this second, never a gap left by a pruned one (it would sort oldest)
         taken = [_stamp_order(p.name)[1] for p in self.root.glob(base + "*") if STAMP_PATTERN.fullmatch(p.name)]
         for number in range(max(taken, default=0) + 1, 1000):

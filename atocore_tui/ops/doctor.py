@@ -25,7 +25,7 @@ import shutil
 import sqlite3
 import tempfile
 from contextlib import closing
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -166,7 +166,7 @@ def _set_aside(db_path: Path) -> Path | None:
     """Move a damaged database (and its WAL/SHM files) out of the way, kept."""
     if not db_path.exists():
         return None
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     kept = db_path.with_name(f"{db_path.name}.damaged-{stamp}")
     number = 1
     while kept.exists():

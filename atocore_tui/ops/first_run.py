@@ -8,8 +8,8 @@ knowledge of that kind.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import yaml
 

@@ -210,7 +210,7 @@ class VectorIndex:
                 return []
             exact = len(self.index) < self.exact_below
             matches = self.index.search(np.asarray(vector, dtype=np.float32), count, exact=exact)
-            return [(int(k), 1.0 - float(d)) for k, d in zip(matches.keys, matches.distances)]
+            return [(int(k), 1.0 - float(d)) for k, d in zip(matches.keys, matches.distances, strict=True)]
 
     def vectors(self, keys: list[int]) -> dict[int, np.ndarray]:
         with self.lock:
@@ -220,7 +220,7 @@ class VectorIndex:
             if isinstance(found, np.ndarray) and found.ndim == 1:
                 found = [found]
             return {key: np.asarray(vec, dtype=np.float32)
-                    for key, vec in zip(keys, found) if vec is not None}
+                    for key, vec in zip(keys, found, strict=True) if vec is not None}
 
 
 def _write_error(path: Path, exc: Exception) -> OSError:

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
-from typing import Sequence
 
 import numpy as np
 from peewee import SqliteDatabase
@@ -114,7 +114,7 @@ def _cosines(query: np.ndarray, vectors: dict[int, np.ndarray]) -> dict[int, flo
     matrix = np.stack([vectors[k] for k in keys]).astype(np.float32)
     norms = np.linalg.norm(matrix, axis=1)
     norms[norms == 0] = 1.0
-    return dict(zip(keys, (matrix @ query / norms).tolist()))
+    return dict(zip(keys, (matrix @ query / norms).tolist(), strict=True))
 
 
 def _row_hash(row) -> int:

@@ -42,7 +42,8 @@ class ProjectBody(Body):
     project_id: str
     aliases: list[str] = []
     description: str = ""
-    ingest_roots: list[Any] = Field([], description='[{"source": "vault", "subpath": "projects/x"}] or "vault:projects/x"')
+    ingest_roots: list[Any] = Field(
+        [], description='[{"source": "vault", "subpath": "projects/x"}] or "vault:projects/x"')
 
 
 class ProjectUpdateBody(Body):

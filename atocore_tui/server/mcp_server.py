@@ -8,7 +8,8 @@ Nothing may print to stdout here: stdout is the protocol channel.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
@@ -16,6 +17,9 @@ from mcp.server.mcpserver.exceptions import ToolError
 from .. import __version__
 from ..errors import AtoCoreError
 from ..memory.service import invalidated_answer, list_answer, stored_answer, updated_answer
+
+if TYPE_CHECKING:
+    from ..engine import Engine
 
 INSTRUCTIONS = """AtoCore is the user's local context engine: their notes (a markdown vault),
 trusted per-project facts ("project state"), typed memories, an engineering graph
@@ -41,7 +45,7 @@ def entity_id(engine: Engine, ref: str, project: str | None = None, entity_type:
     return engine.graph.find_entity(ref, project, entity_type)["id"]
 
 
-def build_server(engine) -> MCPServer:
+def build_server(engine: Engine) -> MCPServer:
     """An MCP server whose tools call ``engine``."""
     mcp = MCPServer("atocore", instructions=INSTRUCTIONS, version=__version__)
 

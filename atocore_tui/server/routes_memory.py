@@ -6,8 +6,14 @@ from fastapi import APIRouter
 
 from ..memory.service import invalidated_answer, list_answer, stored_answer, updated_answer
 from . import original
-from .bodies import (MemoryCreateBody, MemorySupersedeBody, MemoryUpdateBody, ReviewEditBody,
-                     ReviewMergeBody, ReviewSupersedeBody)
+from .bodies import (
+    MemoryCreateBody,
+    MemorySupersedeBody,
+    MemoryUpdateBody,
+    ReviewEditBody,
+    ReviewMergeBody,
+    ReviewSupersedeBody,
+)
 from .deps import EngineDep
 
 router = APIRouter()

@@ -10,8 +10,8 @@ from __future__ import annotations
 import errno
 import os
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from peewee import DatabaseError, SqliteDatabase
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 from peewee import Model
@@ -69,5 +69,5 @@ def normalise_since(since: str | datetime | date | None) -> str | None:
         raise ValidationError(f"since must be a date or time like 2026-04-22, 2026-04-22 13:05:00 or "
                               f"2026-04-22T13:05:00Z, got {since!r}")
     if moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
     return moment.strftime(TIMESTAMP_FORMAT)
