@@ -217,7 +217,7 @@ def _leaves(cls: type, prefix: str = "") -> list[tuple[str, Any]]:
         if f.name in _NOT_SETTINGS:
             continue
         hint = hints[f.name]
-        if dataclasses.is_dataclass(hint):
+        if isinstance(hint, type) and dataclasses.is_dataclass(hint):
             out.extend(_leaves(hint, f"{prefix}{f.name}."))
         else:
             out.append((f"{prefix}{f.name}", hint))

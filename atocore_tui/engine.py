@@ -286,7 +286,7 @@ class Engine:
                 "model": meta.model if meta else None,
                 "dtype": meta.dtype if meta else None,
                 # current = proven consistent: the store's version and one vector per chunk
-                "current": bool(meta) and meta.version == chunks_version() and meta.count == chunk_count,
+                "current": meta is not None and meta.version == chunks_version() and meta.count == chunk_count,
             },
             "embedding_model": self.settings.embedding.model or "bundled",
             "semantic": self.semantic_progress(),

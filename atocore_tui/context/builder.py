@@ -14,6 +14,7 @@ import json
 import os
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import NotFound, ValidationError
 from ..store.models import Interaction, utc_now
@@ -29,6 +30,9 @@ from .receipt import (
     TierReceipt,
     diff_packs,
 )
+
+if TYPE_CHECKING:
+    from ..engine import Engine
 
 MAX_BUDGET = 2_000_000
 LAST_PACK_FILE = "last_pack.json"
@@ -74,7 +78,7 @@ def debug_fields(pack: dict) -> dict:
 class ContextBuilder:
     """``engine.context``: builds, keeps and replays context packs."""
 
-    def __init__(self, engine):
+    def __init__(self, engine: Engine):
         self.engine = engine
         self.last: ContextPack | None = None
         self.cache: dict = {}

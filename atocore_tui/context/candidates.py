@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 from peewee import fn
@@ -34,6 +35,10 @@ from .receipt import (
     SUPERSEDED,
     PackItem,
 )
+
+if TYPE_CHECKING:
+    from ..engine import Engine
+    from ..graph.standing import Standing
 
 MIN_CONFIDENCE = 0.5
 """Memories below this confidence never enter a pack (SPEC: tier 2 and up)."""
@@ -74,7 +79,7 @@ class Gatherer:
     """Gathers one pack's candidates; ``cache`` outlives it (the builder's), so
     collections of texts are embedded and indexed once, until their rows change."""
 
-    def __init__(self, engine, prompt: str, project: str | None, cache: dict):
+    def __init__(self, engine: Engine, prompt: str, project: str | None, cache: dict):
         self.engine = engine
         self.prompt = prompt
         self.project = project
@@ -212,7 +217,7 @@ class Gatherer:
         shortlist = [int(i) for i in np.argpartition(-scores, count - 1)[:count]]
         standings = standing(texts.rows[i][0] for i in shortlist)
 
-        def candidate(i: int, place) -> _Candidate:
+        def candidate(i: int, place: Standing) -> _Candidate:
             factor = CONTESTED if place.open else 1.0
             return _Candidate(float(scores[i]) * factor, float(relevant[i]), texts.rows[i], place)
 
@@ -340,7 +345,7 @@ class _Candidate:
     score: float
     relevance: float
     row: tuple
-    place: object
+    place: Standing
     """Its conflict standing (:class:`..graph.standing.Standing`)."""
     displaced: bool = False
     """Ranked first, but held by an open conflict that a decision settles."""
@@ -360,7 +365,7 @@ def _entity_item(row: tuple, score: float, reason: str | None) -> PackItem:
                     reason=reason, data={"entity_type": etype, "name": name})
 
 
-def gather(engine, prompt: str, project: str | None,
+def gather(engine: Engine, prompt: str, project: str | None,
            cache: dict) -> tuple[dict[str, TierCandidates], ProjectChoice]:
     """Candidates for every tier, keyed by tier key, and the project they were
     gathered for: the caller's, or one inferred from the prompt (see :mod:`.inference`).
@@ -370,6 +375,7 @@ def gather(engine, prompt: str, project: str | None,
     """
     g = Gatherer(engine, prompt, project, cache)
     hits = None
+    choice: ProjectChoice | None
     if project:
         choice = given(project)
     else:

@@ -194,7 +194,7 @@ def resolve(conflict_id, action: str, winner: str | None = None, actor: str = "u
     elif winner_id is not None:
         raise ValidationError("a winner is only chosen with supersede_others")
 
-    if action == "supersede_others":
+    if action == "supersede_others" and winner_id is not None:  # checked above: it is given
         losers = [i for i in member_ids if i != winner_id]
         _supersede_entities(winner_id, losers, {"conflict": conflict.id, "winner": winner_id}, actor)
         conflict.status, conflict.resolution = "resolved", f"supersede_others:{winner_id}"

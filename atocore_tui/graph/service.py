@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from peewee import fn
 
@@ -30,11 +31,14 @@ from .records import (
     snapshot,
 )
 
+if TYPE_CHECKING:
+    from ..engine import Engine
+
 MAX_LIST = 5000
 
 
 class GraphService:
-    def __init__(self, engine):
+    def __init__(self, engine: Engine):
         self.engine = engine
         self.db = engine.db
 

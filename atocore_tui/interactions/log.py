@@ -96,7 +96,7 @@ class InteractionLog:
             row = Interaction.create(prompt=prompt, project=canonical, memories_used=memories,
                                      chunks_used=chunks, context_pack=context_pack,
                                      created_at=utc_now(), **fields)
-            reinforced = (list(self.engine.memories.reinforce(memories, fields["response"],
+            reinforced: list[str] = (list(self.engine.memories.reinforce(memories, fields["response"],
                                                               project=canonical or None))
                           if fields["response"].strip() else [])
         result = {"status": "recorded", "id": row.id, "created_at": row.created_at,

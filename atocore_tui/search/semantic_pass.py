@@ -127,10 +127,10 @@ class SemanticVectors:
     def loaded_count(self) -> int:
         return len(self.covered)
 
-    def complete(self, version: int) -> bool:
+    def complete(self, version: int | None) -> bool:
         """Does every chunk of store version ``version`` have its semantic vector?"""
         self._load()
-        return self.complete_version == version >= 0
+        return version is not None and self.complete_version == version >= 0
 
     def usable(self) -> bool:
         """Is there anything to score with? (False costs no model load.)"""

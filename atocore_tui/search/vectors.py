@@ -67,6 +67,7 @@ class ChunkVectors:
             if self.index.index is None or self.index.changed_on_disk():
                 reason = self.index.open(*self._identity())
                 if reason is None:
+                    assert self.index.meta is not None  # open() succeeded: it read the sidecar
                     self.version = self.index.meta.version
                     if not trust_writers:
                         reason = self._inconsistency()

@@ -176,8 +176,8 @@ class GraduateBody(Body):
 
 # ---------------------------------------------------------------- admin
 class BackupBody(Body):
-    include_index: bool = Field(False, description="also copy the vector index")
-    include_chroma: bool = Field(False, description="the original service's name for include_index")
+    include_index: bool = Field(default=False, description="also copy the vector index")
+    include_chroma: bool = Field(default=False, description="the original service's name for include_index")
     label: str | None = None
 
 

@@ -254,7 +254,7 @@ ORIGINAL_NAMES = {
 """Original tool name -> ours (same parameters)."""
 
 
-def run_stdio(engine) -> int:
+def run_stdio(engine: Engine) -> int:
     """Serve MCP over stdin/stdout until the host closes the pipe."""
     build_server(engine).run("stdio")
     return 0

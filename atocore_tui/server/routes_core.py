@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import PurePath
+from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, Request
 
@@ -11,6 +12,9 @@ from ..errors import NotFound, ValidationError
 from . import original
 from .bodies import ContextBody, IngestBody, QueryBody
 from .deps import EngineDep
+
+if TYPE_CHECKING:
+    from ..engine import Engine
 
 router = APIRouter()
 
@@ -44,7 +48,7 @@ def ingest_sources(engine: EngineDep, purge_deleted: bool = False) -> dict:
     return _ingested(engine, report)
 
 
-def _ingested(engine, report) -> dict:
+def _ingested(engine: Engine, report) -> dict:
     """The answer to an ingestion; changed chunks get their semantic vectors
     from a background pass (its progress is in /health)."""
     summary = report.summary()

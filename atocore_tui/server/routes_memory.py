@@ -24,7 +24,7 @@ router = APIRouter()
 def create(body: MemoryCreateBody, engine: EngineDep) -> dict:
     """``{"status": "ok", id, memory_type, result: "stored"}``. A ``project`` nobody
     uses yet is kept as a label (it must be a valid project id)."""
-    record = engine.memories.create(body.memory_type, body.content, body.project, body.confidence,
+    record = engine.memories.create(body.memory_type, body.content, body.project or "", body.confidence,
                                     status=body.status, new_label=True)
     return original.ok(stored_answer(record), "stored")
 
