@@ -19,7 +19,7 @@ from atocore_tui.cli import main
 from atocore_tui.engine import Engine
 from atocore_tui.errors import Busy, NotFound, ValidationError
 from atocore_tui.locks import ingest_lock, is_locked
-from atocore_tui.ops.backup import table_counts
+from atocore_tui.ops.backup_files import table_counts
 from atocore_tui.store import Interaction, Memory, integrity_check
 
 from .conftest import ROOT, make_settings, write
@@ -211,7 +211,7 @@ def test_index_check_catches_a_sidecar_that_disagrees(ingested):
     sidecar = folder / "index" / "chunks.json"
     sidecar.write_text(json.dumps({**json.loads(sidecar.read_text()), "count": 1}))
     # keep the checksums right so that only the index check can notice
-    from atocore_tui.ops.backup import _sha256
+    from atocore_tui.ops.backup_files import _sha256
 
     rewrite_metadata(folder, lambda m: m["files"]["index/chunks.json"].update(sha256=_sha256(sidecar)))
     result = ingested.backups.validate(saved["stamp"])

@@ -28,17 +28,16 @@ from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
+from typing import TYPE_CHECKING, cast
 
 from ..errors import NotFound, ValidationError
 from ..store.db import DB_FILENAME, SCHEMA_VERSION, open_database
-from .backup import (
-    BACKUPS_FOLDER,
-    INDEX_FILES,
-    INDEX_FOLDER,
-    PARTIAL_PREFIX,
-    Backups,
-    restore_index_files,
-)
+from .backup import Backups
+from .backup_files import BACKUPS_FOLDER, INDEX_FILES, INDEX_FOLDER, PARTIAL_PREFIX
+from .restore import restore_index_files
+
+if TYPE_CHECKING:
+    from ..engine import Engine
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 INTEGRITY_LINES = 20
@@ -50,7 +49,7 @@ root page makes every range fail)."""
 
 def _backups(data_dir: Path) -> Backups:
     """The backup operations that need only the data directory (list, validate)."""
-    return Backups(SimpleNamespace(data_dir=data_dir))
+    return Backups(cast("Engine", SimpleNamespace(data_dir=data_dir)))  # they read engine.data_dir only
 
 
 def _ro(path: Path) -> sqlite3.Connection:
