@@ -11,9 +11,10 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, get_type_hints
+from typing import Any, get_type_hints
 
 import platformdirs
 import yaml
@@ -216,7 +217,7 @@ def _leaves(cls: type, prefix: str = "") -> list[tuple[str, Any]]:
         if f.name in _NOT_SETTINGS:
             continue
         hint = hints[f.name]
-        if dataclasses.is_dataclass(hint):
+        if isinstance(hint, type) and dataclasses.is_dataclass(hint):
             out.extend(_leaves(hint, f"{prefix}{f.name}."))
         else:
             out.append((f"{prefix}{f.name}", hint))

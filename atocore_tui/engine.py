@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Callable, Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Literal
 
 from .config import Settings
 from .errors import NotFound, ValidationError
@@ -22,7 +23,19 @@ from .search.retrieval import Hit, RetrievalRequest, Retriever
 from .search.semantic import SemanticEncoder
 from .search.semantic_pass import SemanticVectors
 from .search.vectors import ChunkVectors, chunks_version
-from .store import DB_FILENAME, SCHEMA_VERSION, Chunk, Document, open_database
+from .store import DB_FILENAME, MODELS, SCHEMA_VERSION, Chunk, Document, open_database
+
+if TYPE_CHECKING:
+    from .context.builder import ContextBuilder
+    from .graph.service import GraphService
+    from .interactions.log import InteractionLog
+    from .memory.extraction import Extractor
+    from .memory.review import ReviewQueue
+    from .memory.service import MemoryService
+    from .ops.backup import Backups
+    from .projects.registry import ProjectRegistry
+    from .projects.state import ProjectStateService
+    from .search.text_vectors import TextVectors
 
 Progress = Callable[[int, int, str], None]
 MAX_TOP_K = 200
@@ -57,56 +70,64 @@ class Engine:
     # Each knowledge layer is a service object built on first use; it holds
     # the engine and is the one way its operations are done.
     @cached_property
-    def text_vectors(self):
+    def text_vectors(self) -> TextVectors:
         """Cached embeddings of short texts (memories, state, entities)."""
         from .search.text_vectors import TextVectors
 
         return TextVectors(self.embedder)
 
     @cached_property
-    def context(self):
+    def context(self) -> ContextBuilder:
         from .context.builder import ContextBuilder
 
         return ContextBuilder(self)
 
     @cached_property
-    def projects(self):
+    def projects(self) -> ProjectRegistry:
         from .projects.registry import ProjectRegistry
 
         return ProjectRegistry(self)
 
     @cached_property
-    def state(self):
+    def state(self) -> ProjectStateService:
         from .projects.state import ProjectStateService
 
         return ProjectStateService(self)
 
     @cached_property
-    def memories(self):
+    def memories(self) -> MemoryService:
         from .memory.service import MemoryService
 
         return MemoryService(self)
 
     @cached_property
-    def review(self):
+    def review(self) -> ReviewQueue:
         from .memory.review import ReviewQueue
 
         return ReviewQueue(self)
 
     @cached_property
-    def interactions(self):
+    def interactions(self) -> InteractionLog:
         from .interactions.log import InteractionLog
 
         return InteractionLog(self)
 
+    def extractor(self, external_command: Sequence[str] | None = None) -> Extractor:
+        """A new extraction service (the interaction log calls it; it writes
+        candidate memories), with the configured timeout."""
+        from .memory.extraction import Extractor
+
+        return Extractor(self, external_command=external_command,
+                         external_timeout=self.settings.extraction.timeout)
+
     @cached_property
-    def graph(self):
+    def graph(self) -> GraphService:
         from .graph.service import GraphService
 
         return GraphService(self)
 
     @cached_property
-    def backups(self):
+    def backups(self) -> Backups:
         from .ops.backup import Backups
 
         return Backups(self)
@@ -265,12 +286,33 @@ class Engine:
                 "model": meta.model if meta else None,
                 "dtype": meta.dtype if meta else None,
                 # current = proven consistent: the store's version and one vector per chunk
-                "current": bool(meta) and meta.version == chunks_version() and meta.count == chunk_count,
+                "current": meta is not None and meta.version == chunks_version() and meta.count == chunk_count,
             },
             "embedding_model": self.settings.embedding.model or "bundled",
             "semantic": self.semantic_progress(),
             "ingesting": holder(self.data_dir) if is_locked(self.data_dir) else None,
         }
+
+    def table_counts(self) -> dict[str, int]:
+        """Rows per table of the store, by table name."""
+        return {model._meta.table_name: model.select().count() for model in MODELS}
+
+    def palette_items(self, kind: Literal["memory", "entity"]) -> list[tuple[str, str, str]]:
+        """What a command palette offers to open: ``(title, help, id)`` for the
+        live memories (active and candidate; at most 2,000) or the entities not
+        superseded (at most 5,000)."""
+        from .store.models import Entity, Memory
+
+        if kind == "memory":
+            memories = (Memory.select(Memory.id, Memory.memory_type, Memory.content, Memory.status)
+                        .where(Memory.status.in_(("active", "candidate"))).limit(2000).tuples())
+            return [(f"Memory: {content[:70]}", f"{mtype} · {status}", mid)
+                    for mid, mtype, content, status in memories]
+        if kind == "entity":
+            entities = (Entity.select(Entity.id, Entity.name, Entity.entity_type, Entity.project)
+                        .where(Entity.status != "superseded").limit(5000).tuples())
+            return [(f"Entity: {name}", f"{etype} · {project}", eid) for eid, name, etype, project in entities]
+        raise ValidationError(f"palette items are 'memory' or 'entity', not {kind!r}")
 
     def change_token(self) -> int:
         """A number that changes when anyone commits to the database: another
@@ -295,8 +337,6 @@ class Engine:
     def activate(self) -> None:
         """Bind the models to this engine's database again (after another Engine
         in this process bound them to its own; tests do this)."""
-        from .store import MODELS
-
         self.db.bind(MODELS, bind_refs=False, bind_backrefs=False)
         self.db.connect(reuse_if_open=True)
 

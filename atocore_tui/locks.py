@@ -12,9 +12,9 @@ import json
 import os
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from filelock import FileLock, Timeout
 
@@ -51,7 +51,8 @@ def ingest_lock(data_dir: Path, timeout: float = 0.0, purpose: str = "ingestion"
             file_lock.acquire()
         except Timeout:
             who = holder(data_dir) or {}
-            detail = f" (pid {who.get('pid')}, {who.get('purpose', 'ingestion')} since {who.get('since')})" if who else ""
+            detail = (f" (pid {who.get('pid')}, {who.get('purpose', 'ingestion')} since {who.get('since')})"
+                      if who else "")
             raise Busy(f"another ingestion holds the lock on {data_dir}{detail}; try again when it finishes") from None
         try:
             (data_dir / "ingest.owner").write_text(json.dumps(

@@ -25,8 +25,17 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.test_original_contract import (  # noqa: E402  (shapes only: written from the reference)
-    CONTEXT_BUILD, DEBUG_CONTEXT, HEALTH, INTERACTION, INTERACTION_SUMMARY, MEMORY, QUERY_HIT, REFRESH, RESULTS,
-    STATE_ENTRY, Nullable,
+    CONTEXT_BUILD,
+    DEBUG_CONTEXT,
+    HEALTH,
+    INTERACTION,
+    INTERACTION_SUMMARY,
+    MEMORY,
+    QUERY_HIT,
+    REFRESH,
+    RESULTS,
+    STATE_ENTRY,
+    Nullable,
 )
 
 SAMPLE_VAULT = ROOT / "sample_vault"

@@ -50,7 +50,7 @@ PROJECTS = 10
 
 def build(entities: int, relationships: int, seed: int = 7) -> tuple[list[dict], list[dict]]:
     rng = random.Random(seed)
-    types, weights = zip(*TYPE_WEIGHTS.items())
+    types, weights = zip(*TYPE_WEIGHTS.items(), strict=True)
     rows: list[dict] = []
     by_project_type: dict[tuple[int, str], list[str]] = {}
     now = "2026-05-01 12:00:00"
@@ -136,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
                 .order_by(Entity.id).limit(args.runs)]
             times, reached = [], []
             for material in materials:
-                ms_one, result = p50(lambda: graph.impact(material, depth=4), 1)
+                ms_one, result = p50(lambda material=material: graph.impact(material, depth=4), 1)
                 times.append(ms_one)
                 reached.append(result["count"])
             print(f"impact depth 4 from {len(materials)} materials: p50 {statistics.median(times):.1f} ms, "

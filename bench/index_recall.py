@@ -172,10 +172,10 @@ def main(argv: list[str] | None = None) -> int:
              f"{r['index_bytes']:,}") for r in results]
     widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(header)]
     print()
-    print(" | ".join(h.ljust(w) for h, w in zip(header, widths)))
+    print(" | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
     print("-|-".join("-" * w for w in widths))
     for row in rows:
-        print(" | ".join(c.ljust(w) for c, w in zip(row, widths)))
+        print(" | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
     if sweep:
         print()
         print(f"expansion_search sweep ({args.sweep_dtype}; the engine uses {settings.expansion_search}, and exact "

@@ -211,7 +211,8 @@ def cosines(cache: VectorCache, pairs) -> np.ndarray:
 
 def scores(cache: VectorCache, pairs) -> np.ndarray:
     """What near_duplicates reports: cosine, capped when the numbers differ."""
-    return np.array([duplicate_score(float(c), a, b) for c, (a, b) in zip(cosines(cache, pairs), pairs)])
+    return np.array([duplicate_score(float(c), a, b)
+                     for c, (a, b) in zip(cosines(cache, pairs), pairs, strict=True)])
 
 
 def sweep(dup: np.ndarray, rel: np.ndarray) -> None:

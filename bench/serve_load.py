@@ -183,7 +183,9 @@ def client(port: int, seed: int, stop: float, prompts: list[str], out: list, fre
 
 
 def pct(values: list[float], q: float) -> float:
-    return statistics.quantiles(values, n=100, method="inclusive")[q - 1] * 1000 if len(values) > 1 else values[0] * 1000
+    if len(values) <= 1:
+        return values[0] * 1000
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1] * 1000
 
 
 def run_load(vault: Path, data: Path, args, workers: int) -> dict:
@@ -195,7 +197,8 @@ def run_load(vault: Path, data: Path, args, workers: int) -> dict:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
         conn.request("GET", "/health")
         health = json.loads(conn.getresponse().read())
-        conn.request("POST", "/query", body=json.dumps({"prompt": "warm up"}), headers={"Content-Type": "application/json"})
+        conn.request("POST", "/query", body=json.dumps({"prompt": "warm up"}),
+                     headers={"Content-Type": "application/json"})
         conn.getresponse().read()  # each worker loads the model and the index before it serves
         conn.close()
         pids = server_pids(server.pid)
@@ -236,7 +239,8 @@ def report(run: dict, args, base: dict | None) -> int:
     rate = len(results) / elapsed
     ratio = f" ({rate / (len(base['results']) / base['elapsed']):.2f}x one run of {base['workers']})" if base else ""
     print(f"== workers {run['workers']}: {args.clients} clients"
-          f"{' (a new connection per request)' if args.fresh_connections else ''}, {elapsed:.1f} s, {len(results):,} requests, "
+          f"{' (a new connection per request)' if args.fresh_connections else ''}, {elapsed:.1f} s, "
+          f"{len(results):,} requests, "
           f"{rate:.1f} req/s{ratio}, errors {len(errors)}; server CPU {run['cpu']:.1f} s "
           f"({len(results) / max(run['cpu'], 1e-9):.0f} requests per CPU-second; per process "
           f"{', '.join(f'{c:.1f}' for c in run['cpu_per_process'])} s; the clients {run['client_cpu']:.1f} s); "

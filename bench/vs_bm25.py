@@ -48,7 +48,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from synthetic import queries as synthetic_queries, run_environment, sentences  # noqa: E402
+from synthetic import queries as synthetic_queries  # noqa: E402
+from synthetic import run_environment, sentences  # noqa: E402
 
 CRANFIELD = ROOT.parent / "shared" / "data" / "ir" / "cranfield"
 if not CRANFIELD.is_dir():
@@ -223,7 +224,7 @@ def main() -> int:
         ("peak RSS, MB", ref["peak_rss_mb"], eng["peak_rss_mb"],
          eng["peak_rss_mb"] / ref["peak_rss_mb"], "x", "<= 1.5x", "{:.0f}"),
     ]
-    print(f"| figure | bm25s | engine | ratio | target |")
+    print("| figure | bm25s | engine | ratio | target |")
     print("|---|---|---|---|---|")
     for name, a, b, ratio, unit, target, fmt in rows:
         if fmt is None:

@@ -19,7 +19,7 @@ from atocore_tui.cli import main
 from atocore_tui.engine import Engine
 from atocore_tui.errors import Busy, NotFound, ValidationError
 from atocore_tui.locks import ingest_lock, is_locked
-from atocore_tui.ops.backup import table_counts
+from atocore_tui.ops.backup_files import table_counts
 from atocore_tui.store import Interaction, Memory, integrity_check
 
 from .conftest import ROOT, make_settings, write
@@ -67,7 +67,7 @@ def test_create_list_validate(ingested):
     assert sorted(p.name for p in folder.iterdir()) == ["atocore.db", "backup.json"]
     assert backup_folders(ingested) == [meta["stamp"]]
 
-    listed = ingested.backups.list()
+    listed = ingested.backups.entries()
     assert [b["stamp"] for b in listed] == [meta["stamp"]]
     assert listed[0]["valid"] is True and listed[0]["counts"] == counts
 
@@ -81,7 +81,7 @@ def test_create_list_validate(ingested):
 def test_backups_in_one_second_get_unique_stamps_newest_first(ingested):
     stamps = [ingested.backups.create()["stamp"] for _ in range(3)]
     assert len(set(stamps)) == 3
-    assert [b["stamp"] for b in ingested.backups.list()] == stamps[::-1]
+    assert [b["stamp"] for b in ingested.backups.entries()] == stamps[::-1]
 
 
 def test_bad_label_writes_nothing(ingested):
@@ -93,7 +93,7 @@ def test_bad_label_writes_nothing(ingested):
 def test_a_folder_without_metadata_is_listed_as_invalid(ingested):
     good = ingested.backups.create()["stamp"]
     (ingested.data_dir / "backups" / "20000101T000000Z").mkdir()
-    listed = {b["stamp"]: b for b in ingested.backups.list()}
+    listed = {b["stamp"]: b for b in ingested.backups.entries()}
     assert listed[good]["valid"] is True
     assert listed["20000101T000000Z"]["valid"] is False
     assert "backup.json is missing" in listed["20000101T000000Z"]["reason"]
@@ -181,7 +181,7 @@ def test_restore_round_trip(ingested, vault):
     assert ingested.vectors.last_rebuild is not None
     assert len(ingested.vectors.index) == saved["counts"]["chunk"]
 
-    pre = {b["stamp"]: b for b in ingested.backups.list()}[result["pre_restore_backup"]]
+    pre = {b["stamp"]: b for b in ingested.backups.entries()}[result["pre_restore_backup"]]
     assert pre["label"] == "pre-restore" and pre["counts"] == changed
     assert ingested.backups.validate(pre["stamp"])["valid"] is True
 
@@ -211,7 +211,7 @@ def test_index_check_catches_a_sidecar_that_disagrees(ingested):
     sidecar = folder / "index" / "chunks.json"
     sidecar.write_text(json.dumps({**json.loads(sidecar.read_text()), "count": 1}))
     # keep the checksums right so that only the index check can notice
-    from atocore_tui.ops.backup import _sha256
+    from atocore_tui.ops.backup_files import _sha256
 
     rewrite_metadata(folder, lambda m: m["files"]["index/chunks.json"].update(sha256=_sha256(sidecar)))
     result = ingested.backups.validate(saved["stamp"])

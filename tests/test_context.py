@@ -8,7 +8,12 @@ from atocore_tui.cli import main
 from atocore_tui.context import format as fmt
 from atocore_tui.context.budget import TIERS, share_chars
 from atocore_tui.context.receipt import (
-    BELOW_CONFIDENCE, DUPLICATE, NOT_RELEVANT, OVER_BUDGET, SUPERSEDED, TRIMMED,
+    BELOW_CONFIDENCE,
+    DUPLICATE,
+    NOT_RELEVANT,
+    OVER_BUDGET,
+    SUPERSEDED,
+    TRIMMED,
 )
 from atocore_tui.engine import Engine
 from atocore_tui.errors import NotFound, ValidationError
@@ -72,7 +77,7 @@ def test_each_tier_keeps_to_its_allowance_and_share(world):
     pack = world.context.build(PROMPT, "rover", 10_000)
     assert pack.total_chars <= 10_000
     promised = used = 0
-    for t, spec in zip(pack.tiers, TIERS):
+    for t, spec in zip(pack.tiers, TIERS, strict=True):
         assert t.share_chars == share_chars(spec, 10_000)
         assert t.used <= t.allowance
         if spec.share is not None:
@@ -114,7 +119,7 @@ def test_trimming_goes_in_reverse_trust_order(world):
         builder._trim(receipts, "rover", current - 1)
         text = builder._assemble(receipts, "rover")
         assert len(text) <= current - 1 or not any(t.included for t in receipts)
-        shrunk = [key for (key, n), t in zip(before, receipts) if len(t.included) < n]
+        shrunk = [key for (key, n), t in zip(before, receipts, strict=True) if len(t.included) < n]
         assert len(shrunk) == 1  # one tier at a time
         still = [t.key for t in receipts if t.included]
         # every tier less trusted than the one trimmed is already empty

@@ -8,7 +8,7 @@ from atocore_tui.context.receipt import CONTESTED_REASON, LOST_CONFLICT, SUPERSE
 from atocore_tui.engine import Engine
 from atocore_tui.ops.first_run import first_run
 
-from .conftest import SAMPLE_VAULT, make_settings, write
+from .conftest import SAMPLE_VAULT, make_settings
 
 HOUSING = "What housing material did we choose for the drive and why?"
 
@@ -249,7 +249,7 @@ def test_two_data_dirs_from_one_vault_give_the_same_packs(tmp_path, sample_engin
     finally:
         other.close()
         sample_engine.activate()
-    for (prompt, project), budget_group in zip(PROMPTS, range(0, len(first), 3)):
+    for (prompt, project), budget_group in zip(PROMPTS, range(0, len(first), 3), strict=True):
         for offset in range(3):
             assert first[budget_group + offset] == second[budget_group + offset], (prompt, project, offset)
 

@@ -10,8 +10,17 @@ import pytest
 
 from atocore_tui.errors import NotFound, ValidationError
 from atocore_tui.graph import alerts
-from atocore_tui.store.models import (Alert, Conflict, ConflictMember, Entity, EntityAudit, Memory, MemoryAudit,
-                                      Project, Relationship)
+from atocore_tui.store.models import (
+    Alert,
+    Conflict,
+    ConflictMember,
+    Entity,
+    EntityAudit,
+    Memory,
+    MemoryAudit,
+    Project,
+    Relationship,
+)
 
 TABLES = (Entity, Relationship, EntityAudit, Conflict, ConflictMember, Alert, Memory, MemoryAudit)
 
@@ -544,4 +553,31 @@ def test_alerts_raise_list_acknowledge(graph):
                         (lambda: graph.alerts(limit=0), ValidationError)]:
         with pytest.raises(error):
             call()
+    assert counts() == before
+
+
+# ------------------------------------------------ find_entity (issue 13: the MCP face's rule, now the engine's)
+def test_find_entity_by_id_or_exact_name_in_any_case(graph):
+    hub = add(graph, "e-hub", "Component", "Output Hub")
+    assert graph.find_entity("e-hub")["id"] == hub["id"]
+    assert graph.find_entity("  output hub ")["id"] == hub["id"]
+    assert graph.find_entity("OUTPUT HUB", "p1", "Component")["id"] == hub["id"]
+
+
+def test_find_entity_refuses_blank_unknown_ambiguous_and_superseded_names(graph):
+    add(graph, "e-a", "Component", "Pump", project="p1")
+    add(graph, "e-b", "Component", "Pump", project="p2")
+    add(graph, "e-old", "Component", "Valve")
+    graph.supersede("e-old")
+    before = counts()
+    with pytest.raises(ValidationError, match="give an entity id or name"):
+        graph.find_entity("   ")
+    with pytest.raises(NotFound, match="no entity named 'warp core'"):
+        graph.find_entity("warp core")
+    with pytest.raises(ValidationError, match="2 entities are named 'pump'"):
+        graph.find_entity("pump")
+    assert graph.find_entity("pump", "p2")["id"] == "e-b"
+    with pytest.raises(NotFound):
+        graph.find_entity("valve")
+    assert graph.find_entity("e-old")["status"] == "superseded"  # by id it is still found
     assert counts() == before

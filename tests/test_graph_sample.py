@@ -11,8 +11,7 @@ from atocore_tui.cli import main
 from atocore_tui.errors import ConfigError, NotFound, ValidationError
 from atocore_tui.graph import graduation, vocab
 from atocore_tui.graph.sample import SAMPLE_FILE
-from atocore_tui.store.models import (Alert, Entity, EntityAudit, Memory, MemoryAudit, Project,
-                                      Relationship)
+from atocore_tui.store.models import Alert, Entity, EntityAudit, Memory, MemoryAudit, Project, Relationship
 
 EXPECTED_GAPS = {
     "orion-drive": {

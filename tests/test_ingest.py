@@ -9,8 +9,8 @@ import pytest
 from atocore_tui.engine import Engine
 from atocore_tui.errors import Busy, NotFound, ValidationError
 from atocore_tui.locks import ingest_lock
-from atocore_tui.store import Chunk, Document, get_meta, integrity_check
 from atocore_tui.search.terms import query_terms
+from atocore_tui.store import Chunk, Document, get_meta, integrity_check
 from atocore_tui.store.fts import search as fts_search
 
 from .conftest import ROOT, make_settings, write
@@ -215,7 +215,7 @@ def test_two_ingest_processes_one_is_refused_nothing_corrupted(tmp_path, vault):
     outcomes = [(r.wait(timeout=180), r.stdout.read(), r.stderr.read()) for r in runs]
     codes = sorted(code for code, _, _ in outcomes)
     assert codes[0] == 0 and codes[1] in (0, 4)
-    for code, out, err in outcomes:
+    for code, _out, err in outcomes:
         if code == 4:
             assert "lock" in err
     engine = Engine(make_settings(data, vault))

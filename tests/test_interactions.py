@@ -169,9 +169,9 @@ def test_list_newest_first_and_equal_times_latest_record_first(log, clock):
                                "2026-04-22 10:00:00", "2026-04-21 23:59:59"]):
         clock.now = stamp
         ids.append(log.record(f"prompt {n}")["id"])
-    listed = [item["id"] for item in log.list()["interactions"]]
+    listed = [item["id"] for item in log.entries()["interactions"]]
     assert listed == [ids[3], ids[2], ids[1], ids[0], ids[4]]
-    assert listed == [item["id"] for item in log.list()["interactions"]]  # stable
+    assert listed == [item["id"] for item in log.entries()["interactions"]]  # stable
 
 
 def test_since_is_inclusive_in_every_accepted_shape(log, clock):
@@ -222,7 +222,7 @@ def test_filters_project_alias_session_client_and_combined(log, clock):
 def test_summary_shape_and_prompt_preview(log):
     long_prompt = "x" * 150 + " " + "y" * 300
     log.record(long_prompt, response_summary="short", memories_used=["a", "b"], chunks_used=["c"])
-    summary = log.list()["interactions"][0]
+    summary = log.entries()["interactions"][0]
     assert set(summary) == {"id", "prompt", "response_summary", "project", "client", "session_id",
                             "created_at", "memories_used_count", "chunks_used_count"}
     assert len(summary["prompt"]) == 200 and summary["prompt"].endswith("…")
@@ -243,7 +243,7 @@ def test_limit_above_the_hard_cap_is_capped(log):
     assert log.list(limit=501)["count"] == MAX_LIMIT
     assert log.list(limit=10_000)["count"] == MAX_LIMIT
     assert log.list(limit=3)["count"] == 3
-    assert log.list()["count"] == 50
+    assert log.entries()["count"] == 50
 
 
 def test_get_unknown_id(log):

@@ -98,7 +98,8 @@ async def test_mcp_tools_over_stdio(data_dir):
                 set_ = result(await session.call_tool("project_state_set", {
                     "project": "orion-drive", "category": "milestone", "key": "EM-3", "value": "2026-09"}))
                 assert set_["status"] in ("created", "updated")
-                state = result(await session.call_tool("project_state_get", {"project": "odu", "category": "milestone"}))
+                state = result(await session.call_tool("project_state_get",
+                                                       {"project": "odu", "category": "milestone"}))
                 assert "EM-3" in {e["key"] for e in state["entries"]}
 
                 recorded = result(await session.call_tool("interaction_record", {

@@ -20,7 +20,8 @@ def snapshot(engine):
     """Everything a failed registry call must leave alone."""
     registry_file = engine.data_dir / REGISTRY_FILENAME
     return {
-        "projects": [(p.id, p.description, p.ingest_roots, p.updated_at) for p in Project.select().order_by(Project.id)],
+        "projects": [(p.id, p.description, p.ingest_roots, p.updated_at)
+                     for p in Project.select().order_by(Project.id)],
         "aliases": sorted((a.alias, a.project_id) for a in ProjectAlias.select()),
         "alerts": Alert.select().count(),
         "documents": Document.select().count(),
@@ -499,7 +500,7 @@ def test_labels_resolve_are_listed_and_become_projects_or_aliases(seeded):
 
     adopted = seeded.projects.adopt_label("plate-x", "coldplate")
     assert "plate-x" in adopted["aliases"] and seeded.projects.labels() == []
-    assert seeded.interactions.list(project="coldplate")["interactions"][0]["prompt"] == "cold plate?"
+    assert seeded.interactions.entries(project="coldplate")["interactions"][0]["prompt"] == "cold plate?"
     assert seeded.resolve_project("plate-x") == "coldplate"
 
 

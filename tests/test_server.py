@@ -170,7 +170,8 @@ def test_spec_client_speaks_the_original_contract(api, served):
     assert api.debug_context()["formatted_context"] == pack["formatted_context"]
 
     stored = api.create_memory(memory_type="preference", content="Prefers SI units in every answer")
-    assert stored["status"] == "ok" and stored["result"] == "stored" and stored["memory_type"] == "preference" and stored["id"]
+    assert stored["status"] == "ok" and stored["result"] == "stored"
+    assert stored["memory_type"] == "preference" and stored["id"]
     listed = api.memories(memory_type="preference", limit=50)
     assert stored["id"] in {m["id"] for m in listed["memories"]} and "preference" in listed["types"]
     assert api.update_memory(stored["id"], confidence=0.8) == {"status": "updated", "id": stored["id"]}
@@ -486,7 +487,8 @@ def test_the_server_sees_writes_from_another_process(api, served, tmp_path):
     script = (
         "import sys; from pathlib import Path; from atocore_tui.config import load_settings;"
         "from atocore_tui.engine import Engine;"
-        "e = Engine(load_settings(env={}, overrides={'data_dir': Path(sys.argv[1]), 'sources.vault': Path(sys.argv[2])}));"
+        "e = Engine(load_settings(env={}, overrides={'data_dir': Path(sys.argv[1]),"
+        " 'sources.vault': Path(sys.argv[2])}));"
         "e.memories.create('knowledge', 'Written by the other process: zirconia bearings');"
         "e.ingest(sys.argv[3]); e.close()")
     note = served["vault"] / "knowledge" / "other-process.md"

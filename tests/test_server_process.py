@@ -10,6 +10,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import textwrap
 import threading
 import time
 import urllib.error
@@ -69,11 +70,21 @@ def make_vault(root: Path, notes: int) -> Path:
 
 
 def test_serving_does_not_import_textual():
-    code = ("import sys; from atocore_tui.cli import build_parser; build_parser();"
-            "import atocore_tui.server, atocore_tui.server.app, atocore_tui.server.mcp_server;"
-            "from atocore_tui.server.app import create_app; create_app(object());"
-            "bad = sorted(m for m in sys.modules if m == 'textual' or m.startswith('textual.'));"
-            "print(bad); sys.exit(1 if bad else 0)")
+    """Every module of the server and the CLI, found by walking the packages."""
+    code = textwrap.dedent("""\
+        import importlib, pkgutil, sys
+        import atocore_tui.cli, atocore_tui.server
+        names = [m.name for package in (atocore_tui.cli, atocore_tui.server)
+                 for m in pkgutil.walk_packages(package.__path__, package.__name__ + ".")
+                 if not m.name.endswith("__main__")]
+        assert "atocore_tui.server.mcp_server" in names and "atocore_tui.server.app" in names, names
+        for name in names:
+            importlib.import_module(name)
+        from atocore_tui.cli import build_parser; build_parser()
+        from atocore_tui.server.app import create_app; create_app(object())
+        bad = sorted(m for m in sys.modules if m == "textual" or m.startswith("textual."))
+        print(bad); sys.exit(1 if bad else 0)
+        """)
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=ENV, capture_output=True, text=True,
                             timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -2,12 +2,20 @@ import sqlite3
 
 import pytest
 
+from atocore_tui.search.terms import query_terms
 from atocore_tui.store import (
-    MODELS, SCHEMA_VERSION, Chunk, Document, Memory, get_meta, integrity_check, open_database,
+    MODELS,
+    SCHEMA_VERSION,
+    Chunk,
+    Document,
+    Memory,
+    get_meta,
+    integrity_check,
+    open_database,
 )
 from atocore_tui.store.db import MIGRATIONS, SchemaTooNew, add_columns, migrate_database
-from atocore_tui.search.terms import query_terms
-from atocore_tui.store.fts import match_expression, search as fts_search
+from atocore_tui.store.fts import match_expression
+from atocore_tui.store.fts import search as fts_search
 
 
 def search(db, text, limit):

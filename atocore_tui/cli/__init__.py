@@ -16,13 +16,14 @@ import os
 import pkgutil
 import sqlite3
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from .. import __version__
 from ..config import Settings, load_settings
 from ..errors import AtoCoreError, Busy, ConfigError, ModelError, NotFound, ValidationError
-from ..store.db import DatabaseDamaged, StorageError, busy_error, storage_error
+from ..failures import DatabaseDamaged, StorageError, busy_error, storage_error
 from . import status
 
 FIRST = ("ingest", "query")

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..errors import ValidationError
 from .common import console, print_json
+
+if TYPE_CHECKING:
+    from ..engine import Engine
 
 
 def register(commands) -> None:
@@ -32,7 +37,7 @@ def register(commands) -> None:
         action.add_argument("--json", action="store_true", help="print JSON")
 
 
-def run_create(engine, args) -> int:
+def run_create(engine: Engine, args) -> int:
     meta = engine.backups.create(include_index=args.include_index, label=args.label)
     if args.json:
         print_json(meta)
@@ -44,8 +49,8 @@ def run_create(engine, args) -> int:
     return 0
 
 
-def run_list(engine, args) -> int:
-    backups = engine.backups.list()
+def run_list(engine: Engine, args) -> int:
+    backups = engine.backups.entries()
     if args.json:
         print_json({"backups": backups})
         return 0
@@ -63,7 +68,7 @@ def run_list(engine, args) -> int:
     return 0
 
 
-def run_validate(engine, args) -> int:
+def run_validate(engine: Engine, args) -> int:
     result = engine.backups.validate(args.stamp)
     if args.json:
         print_json(result)
@@ -76,7 +81,7 @@ def run_validate(engine, args) -> int:
     return 0 if result["valid"] else 1
 
 
-def run_restore(engine, args) -> int:
+def run_restore(engine: Engine, args) -> int:
     if not args.yes:
         raise ValidationError("restore replaces the current database (after backing it up); "
                               "add --yes to confirm")

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 from .common import console, print_json
+
+if TYPE_CHECKING:
+    from ..engine import Engine
 
 
 def register(commands) -> None:
@@ -22,7 +26,7 @@ def register(commands) -> None:
     parser.set_defaults(handler=run)
 
 
-def run(engine, args) -> int:
+def run(engine: Engine, args) -> int:
     if args.replay:
         return replay(engine, args)
     prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
@@ -78,7 +82,7 @@ def show(pack) -> None:
     out.print(pack.formatted_context, markup=False, highlight=False)
 
 
-def replay(engine, args) -> int:
+def replay(engine: Engine, args) -> int:
     result = engine.context.replay(args.replay)
     if args.json:
         print_json(result)

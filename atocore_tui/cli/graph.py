@@ -6,7 +6,12 @@ short text view, or as JSON with ``--json``.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .common import console, print_json
+
+if TYPE_CHECKING:
+    from ..engine import Engine
 
 
 def register(commands) -> None:
@@ -102,7 +107,7 @@ def _line(item: dict) -> str:
     return f"{item['id']}  [{item['entity_type']}] {item['name']}  ({item['status']})"
 
 
-def entities(engine, args) -> int:
+def entities(engine: Engine, args) -> int:
     rows = engine.graph.entities(args.project, args.entity_type, args.status, args.name, args.limit)
 
     def text(out, data):
@@ -112,11 +117,11 @@ def entities(engine, args) -> int:
     return _emit(args, {"entities": rows, "count": len(rows)}, text)
 
 
-def show(engine, args) -> int:
+def show(engine: Engine, args) -> int:
     def text(out, e):
         out.print(_line(e), markup=False)
-        out.print(f"project {e['project']}  confidence {e['confidence']:.2f}  refs {', '.join(e['source_refs']) or '—'}",
-                  markup=False)
+        refs = ", ".join(e["source_refs"]) or "—"
+        out.print(f"project {e['project']}  confidence {e['confidence']:.2f}  refs {refs}", markup=False)
         if e["description"]:
             out.print(e["description"], markup=False)
         for rel in e["outgoing"]:
@@ -136,7 +141,7 @@ def _conflicts_text(out, found) -> None:
                   + ", ".join(m["name"] for m in conflict["members"]))
 
 
-def add_entity(engine, args) -> int:
+def add_entity(engine: Engine, args) -> int:
     entity = engine.graph.create_entity(args.project, args.entity_type, args.name, args.description,
                                         confidence=args.confidence, source_refs=args.refs,
                                         status="active" if args.active else "candidate")
@@ -147,7 +152,7 @@ def add_entity(engine, args) -> int:
     return _emit(args, entity, text)
 
 
-def relate(engine, args) -> int:
+def relate(engine: Engine, args) -> int:
     rel = engine.graph.relate(args.source, args.relationship_type, args.target,
                               confidence=args.confidence, source_refs=args.refs)
 
@@ -157,7 +162,7 @@ def relate(engine, args) -> int:
     return _emit(args, rel, text)
 
 
-def promote(engine, args) -> int:
+def promote(engine: Engine, args) -> int:
     def text(out, e):
         out.print(f"promoted {_line(e)}", markup=False)
         if e["graduated"]:
@@ -166,12 +171,12 @@ def promote(engine, args) -> int:
     return _emit(args, engine.graph.promote(args.id), text)
 
 
-def supersede(engine, args) -> int:
+def supersede(engine: Engine, args) -> int:
     return _emit(args, engine.graph.supersede(args.id, args.by),
                  lambda out, e: out.print(f"superseded {_line(e)}", markup=False))
 
 
-def system_map(engine, args) -> int:
+def system_map(engine: Engine, args) -> int:
     def node(out, item, indent):
         mark = " [red](cycle)[/]" if item.get("cycle") else " [dim](again)[/]" if item.get("repeated") else ""
         out.print(" " * indent + f"{item['name']} [dim]{item['entity_type']} {item['id']}[/]{mark}")
@@ -197,15 +202,15 @@ def _walk_text(key: str):
     return text
 
 
-def impact(engine, args) -> int:
+def impact(engine: Engine, args) -> int:
     return _emit(args, engine.graph.impact(args.id, args.depth), _walk_text("reached"))
 
 
-def evidence(engine, args) -> int:
+def evidence(engine: Engine, args) -> int:
     return _emit(args, engine.graph.evidence(args.id, args.depth), _walk_text("supporters"))
 
 
-def gaps(engine, args) -> int:
+def gaps(engine: Engine, args) -> int:
     def text(out, data):
         for kind, items in ((k, data[k]) for k in ("orphan_requirements", "risky_decisions", "unsupported_claims")):
             out.print(f"[bold]{kind.replace('_', ' ')}[/] ({len(items)})")
@@ -214,7 +219,7 @@ def gaps(engine, args) -> int:
     return _emit(args, engine.graph.gaps(args.project), text)
 
 
-def requirements(engine, args) -> int:
+def requirements(engine: Engine, args) -> int:
     def text(out, data):
         out.print(f"for {_line(data['entity'])}", markup=False)
         for row in data["requirements"]:
@@ -223,7 +228,7 @@ def requirements(engine, args) -> int:
     return _emit(args, engine.graph.requirements_for(args.id), text)
 
 
-def decisions(engine, args) -> int:
+def decisions(engine: Engine, args) -> int:
     rows = engine.graph.decisions(args.project)
 
     def text(out, data):
@@ -234,7 +239,7 @@ def decisions(engine, args) -> int:
     return _emit(args, {"decisions": rows}, text)
 
 
-def changes(engine, args) -> int:
+def changes(engine: Engine, args) -> int:
     rows = engine.graph.recent_changes(args.project, args.since, args.limit)
 
     def text(out, data):
@@ -243,7 +248,7 @@ def changes(engine, args) -> int:
     return _emit(args, {"changes": rows}, text)
 
 
-def list_conflicts(engine, args) -> int:
+def list_conflicts(engine: Engine, args) -> int:
     rows = engine.graph.conflicts(args.project, args.status)
 
     def text(out, data):
@@ -256,17 +261,17 @@ def list_conflicts(engine, args) -> int:
     return _emit(args, {"conflicts": rows}, text)
 
 
-def resolve(engine, args) -> int:
+def resolve(engine: Engine, args) -> int:
     return _emit(args, engine.graph.resolve(args.conflict_id, args.action, args.winner),
                  lambda out, c: out.print(f"conflict {c['id']}: {c['status']} ({c['resolution']})", markup=False))
 
 
-def reopen(engine, args) -> int:
+def reopen(engine: Engine, args) -> int:
     return _emit(args, engine.graph.reopen(args.conflict_id),
                  lambda out, c: out.print(f"conflict {c['id']}: {c['status']} again", markup=False))
 
 
-def graduate(engine, args) -> int:
+def graduate(engine: Engine, args) -> int:
     if args.dry_run:
         proposal = engine.graph.propose_graduation(args.memory_id)
         overrides = {"entity_type": args.entity_type, "name": args.name, "description": args.description,
@@ -280,7 +285,7 @@ def graduate(engine, args) -> int:
         f"candidate {_line(e)} — promote it to graduate the memory", markup=False))
 
 
-def list_alerts(engine, args) -> int:
+def list_alerts(engine: Engine, args) -> int:
     rows = engine.graph.alerts(include_acknowledged=args.all)
 
     def text(out, data):
@@ -293,12 +298,12 @@ def list_alerts(engine, args) -> int:
     return _emit(args, {"alerts": rows}, text)
 
 
-def ack(engine, args) -> int:
+def ack(engine: Engine, args) -> int:
     return _emit(args, engine.graph.acknowledge_alert(args.alert_id),
                  lambda out, a: out.print(f"acknowledged alert {a['id']}", markup=False))
 
 
-def load_sample(engine, args) -> int:
+def load_sample(engine: Engine, args) -> int:
     def text(out, result):
         if result["loaded"]:
             out.print(f"loaded {result['entities']} entities, {result['relationships']} relationships"

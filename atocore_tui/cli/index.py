@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 from .common import print_json, progress_bar
+
+if TYPE_CHECKING:
+    from ..engine import Engine
 
 
 def register(commands) -> None:
@@ -21,7 +25,7 @@ def register(commands) -> None:
     semantic.set_defaults(handler=run_semantic)
 
 
-def run_rebuild(engine, args) -> int:
+def run_rebuild(engine: Engine, args) -> int:
     seconds = engine.rebuild_index()
     vectors = len(engine.vectors.index)
     if getattr(args, "json", False):
@@ -31,7 +35,7 @@ def run_rebuild(engine, args) -> int:
     return 0
 
 
-def run_semantic(engine, args) -> int:
+def run_semantic(engine: Engine, args) -> int:
     if not engine.settings.retrieval.semantic:
         if not args.quiet:
             print("semantic vectors are off (retrieval.semantic: false)")

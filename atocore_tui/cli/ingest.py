@@ -5,8 +5,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from typing import TYPE_CHECKING
 
 from .common import console, print_json, progress_bar
+
+if TYPE_CHECKING:
+    from ..engine import Engine
 
 
 def register(commands) -> None:
@@ -19,7 +23,7 @@ def register(commands) -> None:
     parser.set_defaults(handler=run)
 
 
-def run(engine, args) -> int:
+def run(engine: Engine, args) -> int:
     with progress_bar("ingest", enabled=not args.json) as progress:
         report = engine.ingest(args.path, project=args.project, purge_deleted=args.purge_deleted,
                                progress=progress)
@@ -50,7 +54,7 @@ def run(engine, args) -> int:
     return 0
 
 
-def start_semantic_process(engine, args) -> int | None:
+def start_semantic_process(engine: Engine, args) -> int | None:
     """After a CLI ingest, the semantic pass goes on in a detached,
     low-priority process (the CLI returns at once); its output goes to
     ``<data_dir>/semantic.log``. Returns its pid, or None when off."""

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from ..errors import ValidationError
 from .common import console, print_json
+
+if TYPE_CHECKING:
+    from ..engine import Engine
 
 
 def register(commands) -> None:
@@ -55,7 +59,7 @@ def _read(value: str) -> str:
     return sys.stdin.read() if value == "-" else value
 
 
-def record_interaction(engine, args) -> int:
+def record_interaction(engine: Engine, args) -> int:
     if args.prompt == "-" and args.response == "-":
         raise ValidationError("only one of --prompt and --response can read stdin ('-')")
     result = engine.interactions.record(
@@ -76,8 +80,8 @@ def record_interaction(engine, args) -> int:
     return 0
 
 
-def list_interactions(engine, args) -> int:
-    result = engine.interactions.list(project=args.project, session_id=args.session_id, client=args.client,
+def list_interactions(engine: Engine, args) -> int:
+    result = engine.interactions.entries(project=args.project, session_id=args.session_id, client=args.client,
                                       since=args.since, limit=args.limit)
     if args.json:
         print_json(result)
@@ -104,7 +108,7 @@ def list_interactions(engine, args) -> int:
     return 0
 
 
-def show_interaction(engine, args) -> int:
+def show_interaction(engine: Engine, args) -> int:
     item = engine.interactions.get(args.id)
     if args.json:
         print_json(item)
@@ -127,7 +131,7 @@ def show_interaction(engine, args) -> int:
     return 0
 
 
-def extract_candidates(engine, args) -> int:
+def extract_candidates(engine: Engine, args) -> int:
     if bool(args.id) == bool(args.all):
         raise ValidationError("give an interaction id or --all (not both)")
     if args.id and (args.since or args.project):

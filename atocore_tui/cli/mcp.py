@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..engine import Engine
 
 
 def register(commands) -> None:
@@ -14,7 +18,7 @@ def register(commands) -> None:
     parser.set_defaults(handler=run)
 
 
-def run(engine, args) -> int:
+def run(engine: Engine, args) -> int:
     from ..server.mcp_server import run_stdio
 
     return run_stdio(engine)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from ..memory.service import (
     DUPLICATE_THRESHOLD,
@@ -15,6 +16,9 @@ from ..memory.service import (
     updated_answer,
 )
 from .common import console, print_json
+
+if TYPE_CHECKING:
+    from ..engine import Engine
 
 SHORT_ID = 8
 """Human output shows id prefixes; every command accepts a unique prefix back."""
@@ -94,13 +98,13 @@ def register(commands) -> None:
 
 
 # ------------------------------------------------------------------ handlers
-def add_memory(engine, args) -> int:
+def add_memory(engine: Engine, args) -> int:
     record = engine.memories.create(args.type, args.content, project=args.project, confidence=args.confidence,
                                     status="candidate" if args.candidate else "active")
     return _done(args, stored_answer(record), record, "added")
 
 
-def list_memories(engine, args) -> int:
+def list_memories(engine: Engine, args) -> int:
     records = engine.memories.list(memory_type=args.memory_type, project=args.project,
                                    active_only=not args.all, min_confidence=args.min_confidence,
                                    limit=args.limit, status=args.status)
@@ -115,7 +119,7 @@ def list_memories(engine, args) -> int:
     return 0
 
 
-def show_memory(engine, args) -> int:
+def show_memory(engine: Engine, args) -> int:
     record = engine.memories.get(args.id)
     trail = engine.memories.audit(record.id)
     if args.json:
@@ -129,23 +133,23 @@ def show_memory(engine, args) -> int:
     return 0
 
 
-def update_memory(engine, args) -> int:
+def update_memory(engine: Engine, args) -> int:
     record = engine.memories.update(args.id, content=args.content, confidence=args.confidence, status=args.status)
     return _done(args, updated_answer(record), record, "updated")
 
 
-def invalidate_memory(engine, args) -> int:
+def invalidate_memory(engine: Engine, args) -> int:
     record = engine.memories.invalidate(args.id)
     return _done(args, invalidated_answer(record), record, "invalidated")
 
 
-def supersede_memory(engine, args) -> int:
+def supersede_memory(engine: Engine, args) -> int:
     record = engine.memories.supersede(args.old, args.content, replacement_id=args.by)
     return _done(args, {"status": "superseded", "id": args.old, "replacement": record.id}, record,
                  "superseded by")
 
 
-def audit_memory(engine, args) -> int:
+def audit_memory(engine: Engine, args) -> int:
     record = engine.memories.get(args.id)
     trail = engine.memories.audit(record.id)
     if args.json:
@@ -155,12 +159,12 @@ def audit_memory(engine, args) -> int:
     return 0
 
 
-def undo_memory(engine, args) -> int:
+def undo_memory(engine: Engine, args) -> int:
     record = engine.memories.undo(args.id)
     return _done(args, {"status": "undone", "id": record.id}, record, "undone; now")
 
 
-def review_queue(engine, args) -> int:
+def review_queue(engine: Engine, args) -> int:
     items = engine.review.list(order=args.order, project=args.project, limit=args.limit)
     if args.json:
         print_json({"count": engine.review.count(args.project), "order": args.order,
@@ -180,7 +184,7 @@ def review_queue(engine, args) -> int:
     return 0
 
 
-def promote_candidate(engine, args) -> int:
+def promote_candidate(engine: Engine, args) -> int:
     edits = {"content": args.content, "memory_type": args.memory_type, "confidence": args.confidence}
     if any(value is not None for value in edits.values()):
         record = engine.review.edit_and_promote(args.id, **edits)
@@ -189,17 +193,17 @@ def promote_candidate(engine, args) -> int:
     return _done(args, {"status": "promoted", "id": record.id}, record, "promoted")
 
 
-def reject_candidate(engine, args) -> int:
+def reject_candidate(engine: Engine, args) -> int:
     record = engine.review.reject(args.id)
     return _done(args, {"status": "rejected", "id": record.id}, record, "rejected")
 
 
-def merge_candidate(engine, args) -> int:
+def merge_candidate(engine: Engine, args) -> int:
     record = engine.review.merge(args.id, args.into, content=args.content)
     return _done(args, {"status": "merged", "id": args.id, "into": record.id}, record, "merged into")
 
 
-def find_duplicates(engine, args) -> int:
+def find_duplicates(engine: Engine, args) -> int:
     found = engine.memories.near_duplicates(args.content, project=args.project, limit=args.limit)
     if args.json:
         print_json({"threshold": DUPLICATE_THRESHOLD,

@@ -4,11 +4,15 @@ register, update, refresh, export, import)."""
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 import yaml
 
 from ..projects.registry import parse_root, root_label
 from .common import console, print_json, progress_bar
+
+if TYPE_CHECKING:
+    from ..engine import Engine
 
 
 def register(commands) -> None:
@@ -67,7 +71,7 @@ def _roots(args) -> list[dict] | None:
 
 
 # ------------------------------------------------------------------ handlers
-def list_projects(engine, args) -> int:
+def list_projects(engine: Engine, args) -> int:
     listing = engine.projects.list()
     if args.json:
         print_json(listing)
@@ -90,7 +94,7 @@ def list_projects(engine, args) -> int:
     return 0
 
 
-def show_project(engine, args) -> int:
+def show_project(engine: Engine, args) -> int:
     project = engine.projects.get(args.name)
     if args.json:
         print_json(project)
@@ -99,7 +103,7 @@ def show_project(engine, args) -> int:
     return 0
 
 
-def template(engine, args) -> int:
+def template(engine: Engine, args) -> int:
     result = engine.projects.template()
     if args.json:
         print_json(result)
@@ -111,7 +115,7 @@ def template(engine, args) -> int:
     return 0
 
 
-def propose(engine, args) -> int:
+def propose(engine: Engine, args) -> int:
     result = engine.projects.proposal(args.project_id, args.aliases, args.description or "", _roots(args))
     if args.json:
         print_json(result)
@@ -126,12 +130,12 @@ def propose(engine, args) -> int:
     return 0 if result["valid"] else 2
 
 
-def register_project(engine, args) -> int:
+def register_project(engine: Engine, args) -> int:
     project = engine.projects.register(args.project_id, args.aliases, args.description or "", _roots(args))
     return _done(project, args, "registered")
 
 
-def update_project(engine, args) -> int:
+def update_project(engine: Engine, args) -> int:
     aliases = [] if args.clear_aliases else args.aliases
     roots = [] if args.clear_roots else _roots(args)
     project = engine.projects.update(args.name, aliases=aliases, description=args.description,
@@ -139,7 +143,7 @@ def update_project(engine, args) -> int:
     return _done(project, args, "updated")
 
 
-def refresh_project(engine, args) -> int:
+def refresh_project(engine: Engine, args) -> int:
     with progress_bar("refresh", enabled=not args.json) as progress:
         result = engine.projects.refresh(args.name, purge_deleted=args.purge_deleted, progress=progress)
     if args.json:
@@ -159,7 +163,7 @@ def refresh_project(engine, args) -> int:
     return 0
 
 
-def export_registry(engine, args) -> int:
+def export_registry(engine: Engine, args) -> int:
     to_stdout = args.file == "-"
     target = None if to_stdout or not args.file else args.file
     text = engine.projects.export_yaml(target)
@@ -173,7 +177,7 @@ def export_registry(engine, args) -> int:
     return 0
 
 
-def import_registry(engine, args) -> int:
+def import_registry(engine: Engine, args) -> int:
     from pathlib import Path
 
     result = engine.projects.import_yaml(Path(args.file))
@@ -202,7 +206,8 @@ def _roots_text(project: dict) -> str:
 
 def _print_project(project: dict) -> None:
     out = console()
-    out.print(f"[bold]{project['id']}[/]" + ("" if project["registered"] else " [dim](unregistered: named by documents)[/]"))
+    unregistered = "" if project["registered"] else " [dim](unregistered: named by documents)[/]"
+    out.print(f"[bold]{project['id']}[/]" + unregistered)
     out.print(f"aliases       {', '.join(project['aliases']) or '—'}")
     out.print(f"description   {project['description'] or '—'}")
     for root in project["ingest_roots"]:

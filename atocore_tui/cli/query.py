@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 from ..errors import NotFound, ValidationError
 from .common import console, print_json
+
+if TYPE_CHECKING:
+    from ..engine import Engine
 
 
 def register(commands) -> None:
@@ -19,7 +23,7 @@ def register(commands) -> None:
     parser.set_defaults(handler=run)
 
 
-def run(engine, args) -> int:
+def run(engine: Engine, args) -> int:
     tags = [t for t in (args.tags or "").split(",") if t.strip()]
 
     def ask(text: str):

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from ..projects.state import CATEGORIES
 from .common import console, print_json
+
+if TYPE_CHECKING:
+    from ..engine import Engine
 
 
 def register(commands) -> None:
@@ -38,7 +42,7 @@ def register(commands) -> None:
         command.set_defaults(handler=handler)
 
 
-def get_state(engine, args) -> int:
+def get_state(engine: Engine, args) -> int:
     result = engine.state.get(args.project, args.category, include_superseded=args.include_superseded)
     if args.json:
         print_json(result)
@@ -51,7 +55,7 @@ def get_state(engine, args) -> int:
     return 0
 
 
-def set_state(engine, args) -> int:
+def set_state(engine: Engine, args) -> int:
     result = engine.state.set(args.project, args.category, args.key, args.value,
                               source=args.source, confidence=args.confidence)
     if args.json:
@@ -61,7 +65,7 @@ def set_state(engine, args) -> int:
     return 0
 
 
-def invalidate_state(engine, args) -> int:
+def invalidate_state(engine: Engine, args) -> int:
     result = engine.state.invalidate(args.project, args.category, args.key)
     if args.json:
         print_json(result)
@@ -70,7 +74,7 @@ def invalidate_state(engine, args) -> int:
     return 0
 
 
-def state_history(engine, args) -> int:
+def state_history(engine: Engine, args) -> int:
     result = engine.state.history(args.project, args.category, args.key)
     if args.json:
         print_json(result)

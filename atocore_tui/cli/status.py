@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 from .. import __version__
 from .common import console, print_json, progress_bar
+
+if TYPE_CHECKING:
+    from ..engine import Engine
 
 
 def register(commands) -> None:
@@ -14,7 +18,7 @@ def register(commands) -> None:
     parser.set_defaults(handler=lambda engine, args: show(engine, args.json))
 
 
-def default(engine, args=None) -> int:
+def default(engine: Engine, args=None) -> int:
     """Bare ``atocore-tui``: the workstation on a terminal. Piped or without a
     terminal, the first run (ingest the sources, load what they ship in
     ``.atocore/``) happens here and the status is printed instead."""
@@ -39,7 +43,7 @@ def default(engine, args=None) -> int:
     return show(engine, False)
 
 
-def show(engine, as_json: bool) -> int:
+def show(engine: Engine, as_json: bool) -> int:
     status = engine.status()
     if as_json:
         print_json(status)

@@ -14,6 +14,7 @@ import json
 import os
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import NotFound, ValidationError
 from ..store.models import Interaction, utc_now
@@ -21,8 +22,17 @@ from . import format as fmt
 from .budget import TIERS, TRIM_ORDER, Tier, allowance, share_chars
 from .candidates import ENTITY_DEPENDENT, TierCandidates, gather
 from .receipt import (
-    NEEDS_ENTITY, OVER_BUDGET, TRIMMED, ContextPack, PackItem, TierReceipt, diff_packs,
+    NEEDS_ENTITY,
+    OVER_BUDGET,
+    TRIMMED,
+    ContextPack,
+    PackItem,
+    TierReceipt,
+    diff_packs,
 )
+
+if TYPE_CHECKING:
+    from ..engine import Engine
 
 MAX_BUDGET = 2_000_000
 LAST_PACK_FILE = "last_pack.json"
@@ -53,7 +63,8 @@ def debug_fields(pack: dict) -> dict:
     from a pack's dict form: characters and presence per section, and each
     chunk with ``char_count`` and ``content_preview``."""
     tiers = {t.get("key"): t for t in pack.get("tiers", [])}
-    fields: dict = {"query": pack.get("prompt", ""), "project_hint": pack.get("project_hint") or pack.get("project") or ""}
+    fields: dict = {"query": pack.get("prompt", ""),
+                    "project_hint": pack.get("project_hint") or pack.get("project") or ""}
     for key, chars, has in DEBUG_TIERS:
         tier = tiers.get(key, {})
         fields[chars] = int(tier.get("used", 0))
@@ -67,7 +78,7 @@ def debug_fields(pack: dict) -> dict:
 class ContextBuilder:
     """``engine.context``: builds, keeps and replays context packs."""
 
-    def __init__(self, engine):
+    def __init__(self, engine: Engine):
         self.engine = engine
         self.last: ContextPack | None = None
         self.cache: dict = {}
@@ -171,7 +182,7 @@ class ContextBuilder:
     def _recount(receipts: list[TierReceipt], project: str | None) -> None:
         """Chars used per tier after a trim, counted as :meth:`_select` counts them."""
         any_before = False
-        for tier, receipt in zip(TIERS, receipts):
+        for tier, receipt in zip(TIERS, receipts, strict=True):
             items = receipt.included
             if not items:
                 receipt.used = 0
@@ -183,7 +194,7 @@ class ContextBuilder:
     @staticmethod
     def _assemble(receipts: list[TierReceipt], project: str | None) -> str:
         blocks = [fmt.block(tier, project, [i.text for i in r.included])
-                  for tier, r in zip(TIERS, receipts) if r.included]
+                  for tier, r in zip(TIERS, receipts, strict=True) if r.included]
         if not blocks:
             return fmt.NO_CONTEXT
         return fmt.join_blocks(blocks)

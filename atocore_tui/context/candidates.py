@@ -16,18 +16,29 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-
 from peewee import fn
 
-from ..store.models import Entity, EntityAudit, Memory, MemoryAudit, ProjectState, Relationship
 from ..search.text_vectors import TextCollection, TextVectors, collection
+from ..store.models import Entity, EntityAudit, Memory, MemoryAudit, ProjectState, Relationship
 from . import format as fmt
 from .inference import ProjectChoice, by_hits, by_name, given
 from .receipt import (
-    BELOW_CONFIDENCE, CONTESTED_REASON, DUPLICATE, LOST_CONFLICT, LOWER_MATCH, NOT_RELEVANT, SUPERSEDED, PackItem,
+    BELOW_CONFIDENCE,
+    CONTESTED_REASON,
+    DUPLICATE,
+    LOST_CONFLICT,
+    LOWER_MATCH,
+    NOT_RELEVANT,
+    SUPERSEDED,
+    PackItem,
 )
+
+if TYPE_CHECKING:
+    from ..engine import Engine
+    from ..graph.standing import Standing
 
 MIN_CONFIDENCE = 0.5
 """Memories below this confidence never enter a pack (SPEC: tier 2 and up)."""
@@ -68,7 +79,7 @@ class Gatherer:
     """Gathers one pack's candidates; ``cache`` outlives it (the builder's), so
     collections of texts are embedded and indexed once, until their rows change."""
 
-    def __init__(self, engine, prompt: str, project: str | None, cache: dict):
+    def __init__(self, engine: Engine, prompt: str, project: str | None, cache: dict):
         self.engine = engine
         self.prompt = prompt
         self.project = project
@@ -106,7 +117,7 @@ class Gatherer:
         texts = self._collection(f"state:{self.project}", signature, load)
         relevant = texts.relevance(self.prompt, self.query)
         items = []
-        for (sid, category, key, value, confidence, status), score in zip(texts.rows, relevant):
+        for (sid, category, key, value, confidence, status), score in zip(texts.rows, relevant, strict=True):
             item = PackItem("state", sid, f"[{category}] {key}", 0.7 * float(score) + 0.3 * confidence,
                             fmt.state_line(category, key, value),
                             data={"category": category, "key": key})
@@ -206,7 +217,7 @@ class Gatherer:
         shortlist = [int(i) for i in np.argpartition(-scores, count - 1)[:count]]
         standings = standing(texts.rows[i][0] for i in shortlist)
 
-        def candidate(i: int, place) -> _Candidate:
+        def candidate(i: int, place: Standing) -> _Candidate:
             factor = CONTESTED if place.open else 1.0
             return _Candidate(float(scores[i]) * factor, float(relevant[i]), texts.rows[i], place)
 
@@ -334,7 +345,7 @@ class _Candidate:
     score: float
     relevance: float
     row: tuple
-    place: object
+    place: Standing
     """Its conflict standing (:class:`..graph.standing.Standing`)."""
     displaced: bool = False
     """Ranked first, but held by an open conflict that a decision settles."""
@@ -354,7 +365,7 @@ def _entity_item(row: tuple, score: float, reason: str | None) -> PackItem:
                     reason=reason, data={"entity_type": etype, "name": name})
 
 
-def gather(engine, prompt: str, project: str | None,
+def gather(engine: Engine, prompt: str, project: str | None,
            cache: dict) -> tuple[dict[str, TierCandidates], ProjectChoice]:
     """Candidates for every tier, keyed by tier key, and the project they were
     gathered for: the caller's, or one inferred from the prompt (see :mod:`.inference`).
@@ -364,6 +375,7 @@ def gather(engine, prompt: str, project: str | None,
     """
     g = Gatherer(engine, prompt, project, cache)
     hits = None
+    choice: ProjectChoice | None
     if project:
         choice = given(project)
     else:

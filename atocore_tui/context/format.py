@@ -15,7 +15,8 @@ SYSTEM_PREAMBLE = (
     "domain knowledge, the engineering graph, and retrieved notes. Project state is the "
     "most authoritative source: when retrieved notes or memories conflict with it, trust "
     "the project state. Otherwise, when sources disagree, prefer the earlier tier. Cite "
-    "notes by the file named in their [Source | Section | Score] line. If the context does not answer the question, say so."
+    "notes by the file named in their [Source | Section | Score] line. "
+    "If the context does not answer the question, say so."
 )
 NO_CONTEXT = "[AtoCore: no relevant context was found for this prompt.]"
 SEPARATOR = "\n\n"

@@ -14,8 +14,8 @@ or dismissed stays quiet unless a new member appears.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from ..errors import NotFound, ValidationError
 from ..store.models import Conflict, ConflictMember, Entity, EntityAudit, Relationship, utc_now
@@ -194,7 +194,7 @@ def resolve(conflict_id, action: str, winner: str | None = None, actor: str = "u
     elif winner_id is not None:
         raise ValidationError("a winner is only chosen with supersede_others")
 
-    if action == "supersede_others":
+    if action == "supersede_others" and winner_id is not None:  # checked above: it is given
         losers = [i for i in member_ids if i != winner_id]
         _supersede_entities(winner_id, losers, {"conflict": conflict.id, "winner": winner_id}, actor)
         conflict.status, conflict.resolution = "resolved", f"supersede_others:{winner_id}"

@@ -88,8 +88,8 @@ def propose_name(text: str, kind: str) -> str:
     the subject of a requirement, otherwise the first words of the first sentence."""
     sentence = re.split(r"(?<=[.!?;])\s", text, maxsplit=1)[0].rstrip(".!?;")
     ident = _ID_RE.search(sentence)
-    if kind == "material" and MATERIAL_RE.search(sentence):
-        return MATERIAL_RE.search(sentence).group(0)
+    if kind == "material" and (material := MATERIAL_RE.search(sentence)):
+        return material.group(0)
     body = _LEADING.sub("", sentence).strip()
     if kind == "requirement":
         body = re.split(r"\b(?:shall|must|is required to)\b", body, maxsplit=1, flags=re.I)[0] or body

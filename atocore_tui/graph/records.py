@@ -7,7 +7,7 @@ the caller's transaction and do no validation (the service validates first).
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from ..errors import NotFound
 from ..store.models import Entity, EntityAudit, Relationship, utc_now

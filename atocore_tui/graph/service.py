@@ -8,23 +8,37 @@ validates first and then runs in one transaction, so bad input writes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from peewee import fn
-from typing import Iterable
 
 from .. import validation
 from ..errors import NotFound, ValidationError
 from ..store.models import Conflict, ConflictMember, Entity, EntityAudit, Relationship, utc_now
 from . import alerts, conflicts, gaps, graduation, queries, vocab
-from .records import (add_relationship, audit, entity_brief, entity_dict, get_entities, get_entity,
-                      relationship_dict, remove_relationship, set_fields, snapshot)
+from .records import (
+    add_relationship,
+    audit,
+    entity_brief,
+    entity_dict,
+    get_entities,
+    get_entity,
+    relationship_dict,
+    remove_relationship,
+    set_fields,
+    snapshot,
+)
+
+if TYPE_CHECKING:
+    from ..engine import Engine
 
 MAX_LIST = 5000
 
 
 class GraphService:
-    def __init__(self, engine):
+    def __init__(self, engine: Engine):
         self.engine = engine
         self.db = engine.db
 
@@ -55,6 +69,27 @@ class GraphService:
             query = query.where(Entity.name.contains(name_contains.strip()))
         rows = query.order_by(Entity.project, Entity.entity_type, Entity.name, Entity.id).limit(limit)
         return [entity_dict(e) for e in rows]
+
+    def find_entity(self, ref: str, project: str | None = None, entity_type: str | None = None) -> dict:
+        """The entity named by ``ref``: its id, or its exact name in any case (models
+        and people know names, not ids), optionally within a project and of a type.
+        A superseded entity is found by id only. Blank: ValidationError; no such
+        name: NotFound; several live entities of that name: ValidationError
+        listing them (pass the id or a project)."""
+        ref = ref.strip() if isinstance(ref, str) else ""
+        if not ref:
+            raise ValidationError("give an entity id or name")
+        row = Entity.get_or_none(Entity.id == ref)
+        if row is not None:
+            return entity_dict(row)
+        found = [e for e in self.entities(project, entity_type, None, ref, 50)
+                 if e["name"].lower() == ref.lower() and e["status"] != "superseded"]
+        if not found:
+            raise NotFound(f"no entity named {ref!r}; use graph_entities to search by part of a name")
+        if len(found) > 1:
+            listed = ", ".join(f"{e['id']} ({e['project']}/{e['entity_type']})" for e in found)
+            raise ValidationError(f"{len(found)} entities are named {ref!r}: {listed}; pass the id or a project")
+        return found[0]
 
     def type_counts(self, project: str) -> dict[str, dict[str, int]]:
         """Per entity type of a project: how many entities, and how many are candidates

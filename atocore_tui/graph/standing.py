@@ -10,8 +10,8 @@ decided ahead of what is disputed.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 from ..store.models import Conflict, ConflictMember, Entity, Relationship
 from .conflicts import DUPLICATE, MATERIAL, PARENT

@@ -8,7 +8,7 @@ an unknown type or status is rejected the same way everywhere.
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 from ..errors import ValidationError
 

@@ -287,7 +287,7 @@ def _rebalance_tail(groups: list[list[tuple[int, int]]], min_chars: int, max_cha
 
 def _common_path(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[str, ...]:
     common = []
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=False):
         if x != y:
             break
         common.append(x)

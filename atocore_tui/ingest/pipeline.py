@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Callable
 
 import numpy as np
 from peewee import SqliteDatabase
@@ -154,7 +154,7 @@ class IngestReport:
         """Per-file results (the HTTP ``results`` list)."""
         return [asdict(f) for f in self.files]
 
-    def merge(self, other: "IngestReport") -> None:
+    def merge(self, other: IngestReport) -> None:
         self.files.extend(other.files)
         self.seconds += other.seconds
         self.index_rebuilt = self.index_rebuilt or other.index_rebuilt
@@ -257,7 +257,7 @@ class Ingester:
             return FileReport(path, scope.source, "skipped", str(skip))
         same_bytes = document is not None and document.content_hash == read.content_hash
         default_project = project or (project_for(scope.source, path) if project_for else None) or ""
-        if same_bytes:
+        if same_bytes and document is not None:
             # Unchanged bytes: only the project could differ (a new --project, a
             # registry change), and the note's own choice is stored, so compare
             # without parsing (the common re-ingest case).
@@ -272,7 +272,7 @@ class Ingester:
         if front_matter_project and canonical is not None:
             front_matter_project = canonical(front_matter_project)
         resolved_project = front_matter_project or default_project
-        if same_bytes and document.project == resolved_project:
+        if same_bytes and document is not None and document.project == resolved_project:
             if document.front_matter_project != (parsed.project or ""):
                 # a data dir from before the column existed: remember it once
                 Document.update(front_matter_project=parsed.project or "").where(
@@ -359,8 +359,8 @@ class Ingester:
                         [part[0].report.source, *(p.report.path for p in part)]).fetchall())
             if removed:
                 for start in range(0, len(removed), _IDS_PER_SELECT):
-                    part = removed[start:start + _IDS_PER_SELECT]
-                    cursor.execute(f"DELETE FROM chunk WHERE key IN ({', '.join('?' * len(part))})", part)
+                    gone = removed[start:start + _IDS_PER_SELECT]
+                    cursor.execute(f"DELETE FROM chunk WHERE key IN ({', '.join('?' * len(gone))})", gone)
             new_rows = [_chunk_values(document_ids[p.report.path], row)
                         for p in planned for is_new, row in p.rows if is_new]
             if new_rows:

@@ -16,52 +16,34 @@ redo it later.
 from __future__ import annotations
 
 import json
-import re
 import shlex
-from datetime import date, datetime, timezone
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 from peewee import SQL, fn
 
 from ..errors import AtoCoreError, ValidationError
-from ..memory.extraction import Extractor
-from ..store.lookup import by_id_or_prefix
-from ..store.models import TIMESTAMP_FORMAT, Interaction, utc_now
+from ..store.lookup import find_interaction, normalise_since
+from ..store.models import Interaction, utc_now
+
+if TYPE_CHECKING:
+    from ..engine import Engine
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
 PROMPT_PREVIEW_CHARS = 200
 """Faces may name an interaction by a unique id prefix of at least this many characters."""
 
-_SINCE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?(?:Z|[+-]\d{2}:?\d{2})?")
+__all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "Extraction", "InteractionLog", "find_interaction", "normalise_since"]
 
 
-def normalise_since(since: str | datetime | date | None) -> str | None:
-    """A ``since`` bound in the store's timestamp shape (UTC), or None.
+class Extraction(Protocol):
+    """What the log needs from extraction (``memory.extraction.Extractor``): the
+    Engine hands one to the log, so the log never imports the memory layer."""
 
-    Accepts 'YYYY-MM-DD', 'YYYY-MM-DD HH:MM:SS' and ISO 'YYYY-MM-DDTHH:MM:SS'
-    with an optional 'Z' or offset (converted to UTC); naive times are UTC.
-    Fractions of a second are dropped, since stored times have none.
-    """
-    if since is None or (isinstance(since, str) and not since.strip()):
-        return None
-    if isinstance(since, datetime):
-        moment = since
-    elif isinstance(since, date):
-        moment = datetime(since.year, since.month, since.day)
-    elif isinstance(since, str) and _SINCE.fullmatch(since.strip()):
-        try:
-            moment = datetime.fromisoformat(since.strip())
-        except ValueError:
-            moment = None
-    else:
-        moment = None
-    if moment is None:
-        raise ValidationError(f"since must be a date or time like 2026-04-22, 2026-04-22 13:05:00 or "
-                              f"2026-04-22T13:05:00Z, got {since!r}")
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
-    return moment.strftime(TIMESTAMP_FORMAT)
+    def run(self, interaction_id: str) -> list[str]: ...
+
+    def run_all(self, since: str | None = None, project: str | None = None) -> dict: ...
 
 
 def _command(value: Any) -> list[str] | None:
@@ -75,15 +57,18 @@ def _command(value: Any) -> list[str] | None:
 class InteractionLog:
     """Record / list / get interactions; the one way faces touch the log."""
 
-    def __init__(self, engine, *, extract_on_record: bool | None = None,
-                 external_command: Sequence[str] | None = None):
+    def __init__(self, engine: Engine, *, extractor: Extraction | None = None,
+                 extract_on_record: bool | None = None, external_command: Sequence[str] | None = None):
+        """``extractor``: the extraction service to call (by default the Engine
+        makes one for ``external_command`` or the configured command)."""
         self.engine = engine
         settings = engine.settings.extraction
         self.extract_on_record = (settings.on_record if extract_on_record is None
                                   else bool(extract_on_record))
-        command = external_command if external_command is not None else _command(settings.command)
-        self.extractor = Extractor(engine, external_command=command or None,
-                                   external_timeout=settings.timeout)
+        if extractor is None:
+            command = external_command if external_command is not None else _command(settings.command)
+            extractor = engine.extractor(command or None)
+        self.extractor = extractor
 
     # -------------------------------------------------------------- record
     def record(self, prompt: str, response: str = "", response_summary: str = "", project: str = "",
@@ -111,7 +96,7 @@ class InteractionLog:
             row = Interaction.create(prompt=prompt, project=canonical, memories_used=memories,
                                      chunks_used=chunks, context_pack=context_pack,
                                      created_at=utc_now(), **fields)
-            reinforced = (list(self.engine.memories.reinforce(memories, fields["response"],
+            reinforced: list[str] = (list(self.engine.memories.reinforce(memories, fields["response"],
                                                               project=canonical or None))
                           if fields["response"].strip() else [])
         result = {"status": "recorded", "id": row.id, "created_at": row.created_at,
@@ -124,7 +109,7 @@ class InteractionLog:
         return result
 
     # ---------------------------------------------------------------- read
-    def list(self, project: str | None = None, session_id: str | None = None, client: str | None = None,
+    def entries(self, project: str | None = None, session_id: str | None = None, client: str | None = None,
              since: str | None = None, limit: int | None = DEFAULT_LIMIT, *, full: bool = False) -> dict:
         """Newest first (equal times: the later record first); ``since`` inclusive.
 
@@ -173,13 +158,11 @@ class InteractionLog:
         """Extract over past interactions; re-running creates no duplicates."""
         return self.extractor.run_all(since=since, project=project)
 
+    # The old name, kept while tui/screens/interactions.py still calls it (issue 13: drop after the switch).
+    list = entries
+
 
 # ---------------------------------------------------------------- helpers
-
-def find_interaction(interaction_id: Any) -> Interaction:
-    """The interaction with this id or unique id prefix; NotFound otherwise."""
-    return by_id_or_prefix(Interaction, interaction_id, "interaction")
-
 
 def _text(name: str, value: Any) -> str:
     if value is None:

@@ -25,20 +25,19 @@ import shutil
 import sqlite3
 import tempfile
 from contextlib import closing
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
+from typing import TYPE_CHECKING, cast
 
 from ..errors import NotFound, ValidationError
 from ..store.db import DB_FILENAME, SCHEMA_VERSION, open_database
-from .backup import (
-    BACKUPS_FOLDER,
-    INDEX_FILES,
-    INDEX_FOLDER,
-    PARTIAL_PREFIX,
-    Backups,
-    restore_index_files,
-)
+from .backup import Backups
+from .backup_files import BACKUPS_FOLDER, INDEX_FILES, INDEX_FOLDER, PARTIAL_PREFIX
+from .restore import restore_index_files
+
+if TYPE_CHECKING:
+    from ..engine import Engine
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 INTEGRITY_LINES = 20
@@ -50,7 +49,7 @@ root page makes every range fail)."""
 
 def _backups(data_dir: Path) -> Backups:
     """The backup operations that need only the data directory (list, validate)."""
-    return Backups(SimpleNamespace(data_dir=data_dir))
+    return Backups(cast("Engine", SimpleNamespace(data_dir=data_dir)))  # they read engine.data_dir only
 
 
 def _ro(path: Path) -> sqlite3.Connection:
@@ -156,7 +155,7 @@ def diagnose(data_dir: Path) -> dict:
 
 def newest_valid_backup(data_dir: Path) -> str | None:
     backups = _backups(data_dir)
-    for entry in backups.list():
+    for entry in backups.entries():
         if entry.get("valid") and backups.validate(entry["stamp"])["valid"]:
             return entry["stamp"]
     return None
@@ -166,7 +165,7 @@ def _set_aside(db_path: Path) -> Path | None:
     """Move a damaged database (and its WAL/SHM files) out of the way, kept."""
     if not db_path.exists():
         return None
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     kept = db_path.with_name(f"{db_path.name}.damaged-{stamp}")
     number = 1
     while kept.exists():

@@ -8,23 +8,27 @@ knowledge of that kind.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING
 
 import yaml
 
 from ..errors import ValidationError
 from ..store.models import Document, Memory, ProjectState
 
+if TYPE_CHECKING:
+    from ..engine import Engine
+
 SEED_FILE = Path(".atocore") / "seed.yaml"
 SEED_ACTOR = "seed"
 
 
-def needs_first_run(engine) -> bool:
+def needs_first_run(engine: Engine) -> bool:
     return Document.select().count() == 0 and bool(engine.settings.configured_sources())
 
 
-def first_run(engine, progress: Callable[[int, int, str], None] | None = None) -> dict:
+def first_run(engine: Engine, progress: Callable[[int, int, str], None] | None = None) -> dict:
     """Ingest every source, then load each source's seed and sample graph."""
     report = engine.ingest(progress=progress)
     seeded = {"memories": 0, "state": 0}
@@ -35,7 +39,7 @@ def first_run(engine, progress: Callable[[int, int, str], None] | None = None) -
     return {"ingest": report.summary(), "seeded": seeded, "graph": graph}
 
 
-def load_seed(engine, path: Path) -> dict:
+def load_seed(engine: Engine, path: Path) -> dict:
     """Load a seed file's memories and state into a data dir that has none."""
     counts = {"memories": 0, "state": 0}
     if not path.is_file():

@@ -11,8 +11,9 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -73,7 +74,7 @@ class Embedder:
     def __init__(self, model: str = "", allow_download: bool = False):
         self.reference = model
         self.allow_download = allow_download
-        self._model = None
+        self._model: Any = None  # a model2vec StaticModel (untyped)
         self._lock = threading.Lock()
         self.name = ""
         self.fingerprint = ""

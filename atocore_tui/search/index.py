@@ -26,6 +26,7 @@ import shutil
 import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -95,7 +96,8 @@ class VectorIndex:
         rebuilt = self._new_index(self.index.ndim)
         for start in range(0, len(keys), UPGRADE_SLICE):  # slices: no float32 copy of them all
             part = keys[start:start + UPGRADE_SLICE]
-            rebuilt.add(part, np.vstack(self.index.get(part, dtype=np.float32)))
+            vectors: Any = self.index.get(part, dtype="f32")  # usearch types it as one vector or None
+            rebuilt.add(part, np.vstack(vectors))
         self.index = rebuilt
 
     def read_meta(self) -> IndexMeta | None:
@@ -210,17 +212,17 @@ class VectorIndex:
                 return []
             exact = len(self.index) < self.exact_below
             matches = self.index.search(np.asarray(vector, dtype=np.float32), count, exact=exact)
-            return [(int(k), 1.0 - float(d)) for k, d in zip(matches.keys, matches.distances)]
+            return [(int(k), 1.0 - float(d)) for k, d in zip(matches.keys, matches.distances, strict=True)]
 
     def vectors(self, keys: list[int]) -> dict[int, np.ndarray]:
         with self.lock:
             if self.index is None or not keys:
                 return {}
-            found = self.index.get(np.asarray(keys, dtype=np.uint64))
+            found: Any = self.index.get(np.asarray(keys, dtype=np.uint64))
             if isinstance(found, np.ndarray) and found.ndim == 1:
                 found = [found]
             return {key: np.asarray(vec, dtype=np.float32)
-                    for key, vec in zip(keys, found) if vec is not None}
+                    for key, vec in zip(keys, found, strict=True) if vec is not None}
 
 
 def _write_error(path: Path, exc: Exception) -> OSError:

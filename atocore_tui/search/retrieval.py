@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
-from typing import Sequence
+from typing import cast
 
 import numpy as np
 from peewee import SqliteDatabase
@@ -114,7 +115,7 @@ def _cosines(query: np.ndarray, vectors: dict[int, np.ndarray]) -> dict[int, flo
     matrix = np.stack([vectors[k] for k in keys]).astype(np.float32)
     norms = np.linalg.norm(matrix, axis=1)
     norms[norms == 0] = 1.0
-    return dict(zip(keys, (matrix @ query / norms).tolist()))
+    return dict(zip(keys, (matrix @ query / norms).tolist(), strict=True))
 
 
 def _row_hash(row) -> int:
@@ -131,6 +132,11 @@ class Retriever:
         self._df_cache: dict[str, int] = {}
         self._df_version: int | None = None
         self._count: int | None = None
+
+    @property
+    def _semantic(self) -> SemanticVectors:
+        """The semantic vectors, where semantic scoring runs (only when they are set)."""
+        return cast(SemanticVectors, self.semantic)
 
     def retrieve(self, request: RetrievalRequest, *, lexical: bool = True,
                  vector: bool = True, semantic: bool | None = None) -> list[Hit]:
@@ -151,7 +157,7 @@ class Retriever:
         # The semantic model (onnxruntime) and full-text search (SQLite) both
         # release the GIL: encoding the prompt in a second thread while FTS5
         # ranks overlaps the two largest costs of a query on two cores.
-        semantic_job = _EXECUTOR.submit(self.semantic.encoder.encode, [prompt]) if semantic else None
+        semantic_job = _EXECUTOR.submit(self._semantic.encoder.encode, [prompt]) if semantic else None
         if lexical:
             any_of, all_of = self.affordable_terms(query_terms(prompt)[:MAX_QUERY_TERMS])
             found = fts.search(self.db, any_of, LEXICAL_SCORED, project=filter_project, tags=tags,
@@ -160,7 +166,7 @@ class Retriever:
             unmatched = self._chunk_count() - len(found) if lexical_complete else 0
             signals.append(_Signal("lexical", found, pool, depth, floor=unmatched))
         # Once every chunk has its semantic vector, the static model has nothing to stand in for.
-        static = vector and not (semantic and self.semantic.complete(self._df_version))
+        static = vector and not (semantic and self._semantic.complete(self._df_version))
         if static:
             self.vectors.ensure()
             static_query = self.vectors.embedder.encode([prompt])[0]
@@ -169,7 +175,7 @@ class Retriever:
             signals.append(_Signal("static", static_found, pool, depth))
         if semantic_job is not None:
             semantic_query = semantic_job.result()[0]
-            found = self._filtered(self.semantic.search(semantic_query, depth * (4 if filtered else 1)),
+            found = self._filtered(self._semantic.search(semantic_query, depth * (4 if filtered else 1)),
                                    filter_project, tags, depth)
             signals.append(_Signal("semantic", found, pool, depth))
         candidates = {key for signal in signals for key in signal.top}
@@ -194,7 +200,7 @@ class Retriever:
             elif signal.name == "static":
                 signal.scores.update(_cosines(static_query, self.vectors.vectors_of(missing)))
             else:
-                signal.scores.update(_cosines(semantic_query, self.semantic.vectors_of(missing)))
+                signal.scores.update(_cosines(semantic_query, self._semantic.vectors_of(missing)))
         fused = self._fuse(signals, keys, rows)
 
         boost = self.settings.project_boost if request.project else 0.0
@@ -247,7 +253,7 @@ class Retriever:
         lexical = by_name.get("lexical")
         semantic, static = by_name.get("semantic"), by_name.get("static")
         vector = semantic or static
-        covered = self.semantic.covered if semantic is not None else {}
+        covered = self._semantic.covered if semantic is not None else {}
         lexical_weight = self.settings.lexical_weight if lexical is not None else 0.0
         if lexical is not None and vector is not None and self.settings.adaptive_power > 0:
             power = self.settings.adaptive_power

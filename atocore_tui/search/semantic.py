@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -42,8 +43,8 @@ class SemanticEncoder:
     def __init__(self, folder: str | Path = "", threads: int = 1):
         self.folder = Path(folder).expanduser() if str(folder) else BUNDLED_SEMANTIC_MODEL
         self.threads = threads
-        self._session = None
-        self._tokenizer = None
+        self._session: Any = None  # onnxruntime.InferenceSession (untyped)
+        self._tokenizer: Any = None  # tokenizers.Tokenizer (untyped)
         self._lock = threading.Lock()
         self.fingerprint = ""
         self.name = "bundled:minilm-l6-int8" if self.folder == BUNDLED_SEMANTIC_MODEL else str(self.folder)

@@ -22,9 +22,9 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 from filelock import FileLock, Timeout
@@ -127,10 +127,10 @@ class SemanticVectors:
     def loaded_count(self) -> int:
         return len(self.covered)
 
-    def complete(self, version: int) -> bool:
+    def complete(self, version: int | None) -> bool:
         """Does every chunk of store version ``version`` have its semantic vector?"""
         self._load()
-        return self.complete_version == version >= 0
+        return version is not None and self.complete_version == version >= 0
 
     def usable(self) -> bool:
         """Is there anything to score with? (False costs no model load.)"""

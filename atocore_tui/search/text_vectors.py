@@ -11,7 +11,7 @@ would dominate its cost.
 from __future__ import annotations
 
 import threading
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -35,7 +35,7 @@ class TextVectors:
             missing = [(key, text) for key, text in items if self._vectors.get(key, ("",))[0] != text]
             if missing:
                 encoded = self.embedder.encode([text for _, text in missing])
-                for (key, text), vector in zip(missing, encoded):
+                for (key, text), vector in zip(missing, encoded, strict=True):
                     self._vectors[key] = (text, vector)
             matrix = np.stack([self._vectors[key][1] for key, _ in items])
             self._views[view] = (items, matrix)

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import errno
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -67,6 +67,7 @@ class ChunkVectors:
             if self.index.index is None or self.index.changed_on_disk():
                 reason = self.index.open(*self._identity())
                 if reason is None:
+                    assert self.index.meta is not None  # open() succeeded: it read the sidecar
                     self.version = self.index.meta.version
                     if not trust_writers:
                         reason = self._inconsistency()

@@ -8,8 +8,13 @@ from __future__ import annotations
 import ipaddress
 import socket
 import sys
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ValidationError
+
+if TYPE_CHECKING:
+    from ..config import Settings
+    from ..engine import Engine
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8100
@@ -22,7 +27,7 @@ def is_loopback(host: str) -> bool:
     except ValueError:
         pass
     try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
+        addresses = {str(info[4][0]) for info in socket.getaddrinfo(host, None)}
     except OSError:
         return False
     return bool(addresses) and all(ipaddress.ip_address(a.split("%")[0]).is_loopback for a in addresses)
@@ -58,7 +63,7 @@ def check_workers(workers: int) -> int:
     return workers
 
 
-def serve(engine, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, allow_remote: bool = False,
+def serve(engine: Engine, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, allow_remote: bool = False,
           log_level: str = "info", workers: int = 1) -> int:
     """Run the HTTP server in the foreground until interrupted.
 
@@ -79,8 +84,10 @@ def serve(engine, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, allow_remo
 
     from .app import create_app
 
-    options = dict(host=host, port=port, log_level=log_level, access_log=False, server_header=False)
-    app_options = dict(token=_token(), allow_remote=allow_remote)  # create_app's options, the same in every worker
+    options: dict[str, Any] = dict(host=host, port=port, log_level=log_level, access_log=False,
+                                   server_header=False)
+    # create_app's options, the same in every worker
+    app_options: dict[str, Any] = dict(token=_token(), allow_remote=allow_remote)
     if workers == 1:
         warm(engine)
         uvicorn.run(create_app(engine, **app_options), workers=1, **options)
@@ -104,7 +111,7 @@ def serve(engine, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, allow_remo
     return 0
 
 
-def warm(engine) -> None:
+def warm(engine: Engine) -> None:
     """Load the model and the vector index before the first request (a
     worker would otherwise pay for it inside someone's request). A model that
     cannot load is reported and left to the routes that need it (503), as
@@ -120,7 +127,7 @@ def warm(engine) -> None:
     engine.start_semantic_pass(on_error=lambda message: print(f"atocore-tui: warning: {message}", file=sys.stderr))
 
 
-def worker_app(settings, app_options: dict):
+def worker_app(settings: Settings, app_options: dict):
     """The ASGI app of one worker process: its own engine, warmed up;
     ``app_options`` go to ``create_app``."""
     import threading

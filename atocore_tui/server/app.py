@@ -11,12 +11,16 @@ ingestion lock (a second one answers 409).
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 
 from .. import __version__
 from . import errors, routes_admin, routes_core, routes_graph, routes_interactions, routes_memory, routes_projects
 from .guards import MAX_BODY_BYTES, BodyLimit, RequestGuard, TokenGuard, install_storage_errors
+
+if TYPE_CHECKING:
+    from ..engine import Engine
 
 TOKEN_ENV = "ATOCORE_API_TOKEN"
 
@@ -26,7 +30,7 @@ def token_from_env(env: dict | None = None) -> str | None:
     return value or None
 
 
-def create_app(engine, *, token: str | None = None, max_body_bytes: int = MAX_BODY_BYTES,
+def create_app(engine: Engine, *, token: str | None = None, max_body_bytes: int = MAX_BODY_BYTES,
                allow_remote: bool = False):
     """The ASGI app for ``engine``: the FastAPI app wrapped in the body limit
     the request guard (loopback Host unless ``allow_remote``, JSON writes, no lone

@@ -42,7 +42,8 @@ class ProjectBody(Body):
     project_id: str
     aliases: list[str] = []
     description: str = ""
-    ingest_roots: list[Any] = Field([], description='[{"source": "vault", "subpath": "projects/x"}] or "vault:projects/x"')
+    ingest_roots: list[Any] = Field(
+        [], description='[{"source": "vault", "subpath": "projects/x"}] or "vault:projects/x"')
 
 
 class ProjectUpdateBody(Body):
@@ -175,8 +176,8 @@ class GraduateBody(Body):
 
 # ---------------------------------------------------------------- admin
 class BackupBody(Body):
-    include_index: bool = Field(False, description="also copy the vector index")
-    include_chroma: bool = Field(False, description="the original service's name for include_index")
+    include_index: bool = Field(default=False, description="also copy the vector index")
+    include_chroma: bool = Field(default=False, description="the original service's name for include_index")
     label: str | None = None
 
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Request
 
-
-def _engine(request: Request) -> Any:
-    return request.app.state.engine
+from ..engine import Engine
 
 
-EngineDep = Annotated[Any, Depends(_engine)]
+def _engine(request: Request) -> Engine:
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+EngineDep = Annotated[Engine, Depends(_engine)]
 """The :class:`~atocore_tui.engine.Engine` the app was created with."""

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import hmac
 import json
+from collections.abc import Sequence
+from typing import Any
 
 OPEN_PATHS = frozenset({"/health"})
 """Reachable without the token: a liveness probe must not need a secret."""
 MAX_BODY_BYTES = 1_000_000
 
 
-async def _answer(send, status: int, detail: str, headers: list[tuple[bytes, bytes]] = ()) -> None:
+async def _answer(send, status: int, detail: str, headers: Sequence[tuple[bytes, bytes]] = ()) -> None:
     body = json.dumps({"detail": detail}).encode()
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"),
@@ -43,6 +45,9 @@ class TokenGuard:
 class BodyLimit:
     """Refuse request bodies over ``limit`` bytes with 413: by Content-Length
     up front, and by counting when the body is streamed without one."""
+
+    api: Any
+    """The FastAPI app inside the guards (set by ``create_app``: the engine is in its state)."""
 
     def __init__(self, app, limit: int = MAX_BODY_BYTES):
         self.app = app
@@ -235,7 +240,7 @@ def install_storage_errors(api) -> None:
     from fastapi.responses import JSONResponse
     from peewee import DatabaseError
 
-    from ..store.db import busy_error, storage_error
+    from ..failures import busy_error, storage_error
 
     async def storage(request, error):
         engine = getattr(request.app.state, "engine", None)

@@ -8,7 +8,8 @@ Nothing may print to stdout here: stdout is the protocol channel.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
@@ -16,6 +17,9 @@ from mcp.server.mcpserver.exceptions import ToolError
 from .. import __version__
 from ..errors import AtoCoreError
 from ..memory.service import invalidated_answer, list_answer, stored_answer, updated_answer
+
+if TYPE_CHECKING:
+    from ..engine import Engine
 
 INSTRUCTIONS = """AtoCore is the user's local context engine: their notes (a markdown vault),
 trusted per-project facts ("project state"), typed memories, an engineering graph
@@ -36,26 +40,12 @@ def _call(fn: Callable[[], Any]) -> Any:
         raise ToolError(f"{type(error).__name__}: {error}") from None
 
 
-def entity_id(engine, ref: str, project: str | None = None, entity_type: str | None = None) -> str:
-    """An entity id from an id or an exact name (any case): models know names, not ids."""
-    ref = (ref or "").strip()
-    if not ref:
-        raise ToolError("give an entity id or name")
-    from ..store.models import Entity
-
-    if Entity.get_or_none(Entity.id == ref) is not None:
-        return ref
-    found = [e for e in engine.graph.entities(project, entity_type, None, ref, 50)
-             if e["name"].lower() == ref.lower() and e["status"] != "superseded"]
-    if not found:
-        raise ToolError(f"no entity named {ref!r}; use graph_entities to search by part of a name")
-    if len(found) > 1:
-        listed = ", ".join(f"{e['id']} ({e['project']}/{e['entity_type']})" for e in found)
-        raise ToolError(f"{len(found)} entities are named {ref!r}: {listed}; pass the id or a project")
-    return found[0]["id"]
+def entity_id(engine: Engine, ref: str, project: str | None = None, entity_type: str | None = None) -> str:
+    """An entity id from an id or an exact name: the engine's rule (``GraphService.find_entity``)."""
+    return engine.graph.find_entity(ref, project, entity_type)["id"]
 
 
-def build_server(engine) -> MCPServer:
+def build_server(engine: Engine) -> MCPServer:
     """An MCP server whose tools call ``engine``."""
     mcp = MCPServer("atocore", instructions=INSTRUCTIONS, version=__version__)
 
@@ -264,7 +254,7 @@ ORIGINAL_NAMES = {
 """Original tool name -> ours (same parameters)."""
 
 
-def run_stdio(engine) -> int:
+def run_stdio(engine: Engine) -> int:
     """Serve MCP over stdin/stdout until the host closes the pipe."""
     build_server(engine).run("stdio")
     return 0

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import hmac
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..config import SOURCE_NAMES
 from ..context.builder import debug_fields, unknown_hint_warning
 from ..errors import NotFound
+
+if TYPE_CHECKING:
+    from ..engine import Engine
 
 NO_PACK_MESSAGE = "No context pack built yet."
 ENV_VARIABLE = "ATOCORE_ENV"
@@ -23,7 +26,7 @@ DEFAULT_ENV = "local"
 
 
 # ------------------------------------------------------------ project names
-def read_project(engine, name: Any) -> tuple[str | None, list[str]]:
+def read_project(engine: Engine, name: Any) -> tuple[str | None, list[str]]:
     """A project name on a read: its canonical id, or — for a name nobody uses —
     ``None`` and a warning (the original treated it as a free-text hint)."""
     try:
@@ -32,7 +35,7 @@ def read_project(engine, name: Any) -> tuple[str | None, list[str]]:
         return None, [unknown_hint_warning(name)]
 
 
-def unknown_read(engine, name: Any) -> list[str] | None:
+def unknown_read(engine: Engine, name: Any) -> list[str] | None:
     """The warnings when ``name`` is a project nobody uses (the read then finds
     nothing), ``None`` when it is blank or known."""
     if name is None or not str(name).strip():
@@ -67,7 +70,7 @@ def authenticated(request, token: str | None) -> bool:
     return hmac.compare_digest(given.encode(), f"Bearer {token}".encode())
 
 
-def source_status(engine, *, show_paths: bool = True) -> list[dict]:
+def source_status(engine: Engine, *, show_paths: bool = True) -> list[dict]:
     """Every source the original knew (vault, drive): configured or not, and ready."""
     configured = engine.settings.configured_sources()
     status = []
@@ -85,7 +88,7 @@ def sources_ready(status: list[dict]) -> bool:
     return all((not s["enabled"]) or (s["exists"] and s["is_dir"]) for s in status)
 
 
-def machine_paths(engine, status: dict) -> dict:
+def machine_paths(engine: Engine, status: dict) -> dict:
     """The original's ``machine_paths``, mapped onto one data dir: the database,
     the vector index folder (its ``chroma_path``), backups, the data dir itself as
     the run dir; ``log_dir`` is empty (the server logs to stderr). ``status``

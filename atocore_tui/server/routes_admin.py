@@ -22,7 +22,7 @@ def create(engine: EngineDep, body: BackupBody | None = None) -> dict:
 
 @router.get("/backup")
 def list_(engine: EngineDep) -> dict:
-    return {"backup_dir": str(engine.backups.root), "backups": engine.backups.list()}
+    return {"backup_dir": str(engine.backups.root), "backups": engine.backups.entries()}
 
 
 @router.get("/backup/{stamp}/validate")

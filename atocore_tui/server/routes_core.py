@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from pathlib import PurePath
+from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, Request
 
 from .. import __version__
 from ..errors import NotFound, ValidationError
-from ..store import MODELS
 from . import original
 from .bodies import ContextBody, IngestBody, QueryBody
 from .deps import EngineDep
+
+if TYPE_CHECKING:
+    from ..engine import Engine
 
 router = APIRouter()
 
@@ -45,7 +48,7 @@ def ingest_sources(engine: EngineDep, purge_deleted: bool = False) -> dict:
     return _ingested(engine, report)
 
 
-def _ingested(engine, report) -> dict:
+def _ingested(engine: Engine, report) -> dict:
     """The answer to an ingestion; changed chunks get their semantic vectors
     from a background pass (its progress is in /health)."""
     summary = report.summary()
@@ -134,4 +137,4 @@ def sources(engine: EngineDep) -> dict:
 @router.get("/stats", tags=["status"])
 def stats(engine: EngineDep) -> dict:
     """Engine status plus a row count per table."""
-    return {**engine.status(), "counts": {m._meta.table_name: m.select().count() for m in MODELS}}
+    return {**engine.status(), "counts": engine.table_counts()}

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from .bodies import (EntityCreateBody, EntitySupersedeBody, EntityUpdateBody, GraduateBody,
-                     RelationshipBody, ResolveBody)
+from .bodies import EntityCreateBody, EntitySupersedeBody, EntityUpdateBody, GraduateBody, RelationshipBody, ResolveBody
 from .deps import EngineDep
 
 router = APIRouter(prefix="/graph", tags=["graph"])

@@ -28,9 +28,9 @@ def list_(engine: EngineDep, project: str | None = None, session_id: str | None 
     summary has the whole prompt, the ids used and ``response_chars``."""
     unknown = original.unknown_read(engine, project)
     if limit == 0 or unknown is not None:
-        engine.interactions.list(None, session_id, client, since, 1)  # still refuse a bad ``since``
+        engine.interactions.entries(None, session_id, client, since, 1)  # still refuse a bad ``since``
         return {"count": 0, "interactions": [], **({"warnings": unknown} if unknown else {})}
-    return engine.interactions.list(project, session_id, client, since, limit, full=True)
+    return engine.interactions.entries(project, session_id, client, since, limit, full=True)
 
 
 @router.post("/interactions/extract", tags=["interactions"])

@@ -6,8 +6,14 @@ from fastapi import APIRouter
 
 from ..memory.service import invalidated_answer, list_answer, stored_answer, updated_answer
 from . import original
-from .bodies import (MemoryCreateBody, MemorySupersedeBody, MemoryUpdateBody, ReviewEditBody,
-                     ReviewMergeBody, ReviewSupersedeBody)
+from .bodies import (
+    MemoryCreateBody,
+    MemorySupersedeBody,
+    MemoryUpdateBody,
+    ReviewEditBody,
+    ReviewMergeBody,
+    ReviewSupersedeBody,
+)
 from .deps import EngineDep
 
 router = APIRouter()
@@ -18,7 +24,7 @@ router = APIRouter()
 def create(body: MemoryCreateBody, engine: EngineDep) -> dict:
     """``{"status": "ok", id, memory_type, result: "stored"}``. A ``project`` nobody
     uses yet is kept as a label (it must be a valid project id)."""
-    record = engine.memories.create(body.memory_type, body.content, body.project, body.confidence,
+    record = engine.memories.create(body.memory_type, body.content, body.project or "", body.confidence,
                                     status=body.status, new_label=True)
     return original.ok(stored_answer(record), "stored")
 

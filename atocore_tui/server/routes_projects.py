@@ -8,8 +8,7 @@ from fastapi.responses import PlainTextResponse
 from ..errors import ValidationError
 from ..projects.state import CATEGORIES, check_category
 from . import original
-from .bodies import (LabelAliasBody, ProjectBody, ProjectImportBody, ProjectUpdateBody, StateKeyBody,
-                     StateSetBody)
+from .bodies import LabelAliasBody, ProjectBody, ProjectImportBody, ProjectUpdateBody, StateKeyBody, StateSetBody
 from .deps import EngineDep
 
 router = APIRouter()

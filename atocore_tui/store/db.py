@@ -10,8 +10,8 @@ from __future__ import annotations
 import errno
 import os
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from peewee import DatabaseError, SqliteDatabase
 
@@ -152,7 +152,8 @@ def _sqlite_causes(error: BaseException) -> list[sqlite3.Error]:
     as its first argument, and a failed commit's real reason (SQLITE_FULL) can
     sit in the context of a later "cannot rollback" error."""
     found: list[sqlite3.Error] = []
-    queue, seen = [error], set()
+    queue: list[BaseException] = [error]
+    seen: set[int] = set()
     while queue and len(seen) < 20:
         item = queue.pop(0)
         if item is None or id(item) in seen:
@@ -214,9 +215,9 @@ def storage_error(error: BaseException, data_dir: Path | None = None) -> Storage
                                    "(status, query, context, backup list) still work; make the data "
                                    "directory writable to change anything")
     if isinstance(error, BaseException) and not isinstance(error, OSError):
-        for cause in (error.__context__, error.__cause__):
-            if isinstance(cause, OSError) and not isinstance(cause, sqlite3.Error):
-                return storage_error(cause, data_dir)
+        for linked in (error.__context__, error.__cause__):
+            if isinstance(linked, OSError) and not isinstance(linked, sqlite3.Error):
+                return storage_error(linked, data_dir)
     return None
 
 

@@ -4,10 +4,10 @@ that retrieval needs. The only place that speaks FTS5 syntax."""
 from __future__ import annotations
 
 import json
-from typing import Iterable, NamedTuple, Sequence
+from collections.abc import Iterable, Sequence
+from typing import NamedTuple
 
 from peewee import SqliteDatabase
-
 
 # Column weights for bm25(): title, heading_path, tags, content.
 BM25_WEIGHTS = (3.0, 2.0, 2.0, 1.0)

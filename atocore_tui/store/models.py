@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from peewee import (
     AutoField,
@@ -29,7 +29,7 @@ TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 def utc_now() -> str:
     """The current time in the one timestamp shape the store uses."""
-    return datetime.now(timezone.utc).strftime(TIMESTAMP_FORMAT)
+    return datetime.now(UTC).strftime(TIMESTAMP_FORMAT)
 
 
 def new_id() -> str:

@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -111,7 +110,7 @@ def test_backups_beyond_the_retention_setting_are_pruned_oldest_first(small):
     engine = Engine(make_settings(data, vault, **{"backup.keep": 2}))
     try:
         stamps = [engine.backups.create()["stamp"] for _ in range(4)]
-        assert [b["stamp"] for b in engine.backups.list()] == stamps[:1:-1]
+        assert [b["stamp"] for b in engine.backups.entries()] == stamps[:1:-1]
     finally:
         engine.close()
 

@@ -224,6 +224,6 @@ def test_a_failed_commit_is_reported_by_its_cause_not_the_rollback_that_followed
             try:
                 raise sqlite3.OperationalError("cannot rollback - no transaction is active")
             except sqlite3.Error as inner:
-                raise peewee.OperationalError(inner, *inner.args)
+                raise peewee.OperationalError(inner, *inner.args) from inner
     except peewee.OperationalError as error:
         assert isinstance(storage_error(error), DiskFull)

@@ -8,11 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from atocore_tui.engine import Engine
-from atocore_tui.search.vectors import chunks_version
 from atocore_tui.store import Chunk
 
 from ..conftest import ROOT, make_settings, write
