@@ -27,6 +27,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from ..errors import AtoCoreError, ValidationError
+from ..store.lookup import find_interaction, normalise_since
 from ..store.models import Interaction, Memory
 from .duplicates import DUPLICATE_THRESHOLD, duplicate_score
 from .external import (
@@ -329,7 +330,6 @@ class Extractor:
 
     def run(self, interaction_id: str) -> list[str]:
         """Extract candidates from one stored interaction; returns the new memory ids."""
-        from ..interactions.log import find_interaction
 
         interaction = find_interaction(interaction_id)
         fresh = self.new_proposals(interaction.id, self.propose(interaction))
@@ -341,7 +341,6 @@ class Extractor:
 
     def run_all(self, since: str | None = None, project: str | None = None) -> dict:
         """Extract over past interactions (oldest first); safe to re-run."""
-        from ..interactions.log import normalise_since
 
         query = Interaction.select(Interaction.id).order_by(Interaction.created_at, Interaction.id)
         since_at = normalise_since(since)

@@ -64,7 +64,7 @@ class AuditEntry:
     def from_row(cls, row: MemoryAudit) -> AuditEntry:
         after = dict(row.after) if row.after is not None else None
         link = after.pop(LINK_KEY, None) if after is not None else None
-        memory_id = row.memory_id  # type: ignore[attr-defined]  # peewee's foreign-key id accessor
+        memory_id = row.memory_id
         return cls(id=row.id, memory_id=memory_id, action=row.action, before=row.before,
                    after=after, actor=row.actor, at=row.at, link=link)
 

@@ -105,7 +105,7 @@ class ProjectRegistry(_OldNames):
         wanted = required_name(name)
         alias = ProjectAlias.get_or_none(fn.LOWER(ProjectAlias.alias) == wanted)
         if alias is not None:
-            return alias.project_id  # type: ignore[attr-defined]  # peewee foreign-key id
+            return alias.project_id
         project = Project.get_or_none(fn.LOWER(Project.id) == wanted)
         if project is not None:
             return project.id
@@ -318,7 +318,7 @@ class ProjectRegistry(_OldNames):
     def _load(self) -> dict[str, Registration]:
         aliases: dict[str, list[str]] = {}
         for row in ProjectAlias.select().order_by(ProjectAlias.alias):
-            aliases.setdefault(row.project_id, []).append(row.alias)  # type: ignore[attr-defined]
+            aliases.setdefault(row.project_id, []).append(row.alias)
         return {p.id: Registration(p.id, aliases.get(p.id, []), p.description or "", list(p.ingest_roots or []))
                 for p in Project.select().order_by(Project.id)}
 
