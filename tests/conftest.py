@@ -106,3 +106,25 @@ def write(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path
+
+
+# Markers by where a test lives or what it does (pyproject.toml lists them). The
+# fast subset, for the edit-test loop: pytest -m "not tui and not process and not slow".
+PROCESS_MODULES = {"test_server_process", "test_serve_workers", "test_semantic_cli", "test_mcp",
+                   "test_cli_faults", "test_disk_faults", "test_database_faults", "test_http_faults"}
+SLOW_TESTS = {"test_the_pass_resumes_after_a_kill", "test_backup_during_ingestion_validates_and_restores",
+              "test_a_background_pass_runs_beside_ingestion_and_covers_what_came_during_it",
+              "test_a_cli_ingest_leaves_a_detached_pass_that_finishes",
+              "test_the_pass_covers_every_chunk_once_and_matches_the_database",
+              "test_a_changed_note_is_encoded_again_and_only_it"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        parts = item.path.parts
+        if "tui" in parts or "snapshots" in parts:
+            item.add_marker(pytest.mark.tui)
+        if item.path.stem in PROCESS_MODULES or "subprocess" in item.name:
+            item.add_marker(pytest.mark.process)
+        if item.originalname in SLOW_TESTS or item.path.stem in {"test_serve_workers", "test_daily"}:
+            item.add_marker(pytest.mark.slow)

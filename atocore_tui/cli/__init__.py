@@ -3,8 +3,8 @@
 Each command group lives in its own module of this package with a
 ``register(commands)`` that adds its sub-parser and sets ``handler``
 (``handler(engine, args) -> int``); modules are found, not listed.
-Bare ``atocore-tui`` will open the workstation (a later issue); until then it
-ingests the sources on first run and prints a status summary. Engine errors
+Bare ``atocore-tui`` opens the workstation on a terminal; piped or without a
+terminal it does the first run and prints the engine's status. Engine errors
 become a message on stderr and an exit code here, and only here.
 """
 

@@ -49,8 +49,8 @@ def show(engine: Engine, as_json: bool) -> int:
         print_json(status)
         return 0
     out = console()
-    out.print(f"[bold]AtoCore TUI[/] {__version__} — the workstation arrives in a later release;"
-                  " this is the engine's status.")
+    out.print(f"[bold]AtoCore TUI[/] {__version__} — the engine's status (on a terminal, bare "
+              "`atocore-tui` opens the workstation).")
     out.print(f"data dir  {status['data_dir']}")
     out.print(f"config    {status['config'] or '(none: defaults and environment)'}")
     for name, source in status["sources"].items():
