@@ -251,7 +251,7 @@ class AtoCoreApp(App):
             return
         try:
             await asyncio.wait_for(done, KEY_SETTLE_SECONDS)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
 
     # ------------------------------------------------------------------- run

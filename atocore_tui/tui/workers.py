@@ -52,7 +52,8 @@ class EngineCalls:
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR:
-            cast("AtoCoreApp", cast(DOMNode, self).app).report_error(event.worker.error, event.worker.description or event.worker.name)
+            app = cast("AtoCoreApp", cast(DOMNode, self).app)
+            app.report_error(event.worker.error, event.worker.description or event.worker.name)
 
 
 def _hand_back(worker: Worker[Any], done: Callable[[T], object], result: T) -> None:

@@ -16,7 +16,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.reactive import reactive
 from textual.timer import Timer
-from textual.widgets import DataTable, Input, Label, Select, TabbedContent, Tabs, TabPane, TextArea
+from textual.widgets import DataTable, Input, Label, Select, TabbedContent, TabPane, Tabs, TextArea
 
 from ...context.builder import validate_budget
 from ...context.receipt import ContextPack
@@ -208,15 +208,14 @@ class ContextScreen(PaneScreen):
         if (pack := self._require_pack()) is not None:
             self.record(pack)
 
-    @work(thread=True, group="context-record", exit_on_error=False,
-          description="recording the interaction")
     def record(self, pack: ContextPack) -> None:
-        with self.engine.db.connection_context():
-            result = self.engine.interactions.record(
-                pack.prompt, project=pack.project or "", client="atocore-tui",
-                memories_used=pack.memories_used, chunks_used=[c["chunk_id"] for c in pack.chunks],
-                context_pack=pack.to_dict())
-        self.app.call_from_thread(self.notify, f"Recorded interaction {result['id'][:8]}.")
+        interactions = self.engine.interactions
+        self.run_engine(lambda: interactions.record(
+                            pack.prompt, project=pack.project or "", client="atocore-tui",
+                            memories_used=pack.memories_used, chunks_used=[c["chunk_id"] for c in pack.chunks],
+                            context_pack=pack.to_dict()),
+                        lambda result: self.notify(f"Recorded interaction {result['id'][:8]}."),
+                        group="context-record", description="recording the interaction", exclusive=False)
 
     def action_focus_prompt(self) -> None:
         self.query_one("#prompt", TextArea).focus()
