@@ -11,7 +11,7 @@ a later choice) never reach the screen. A failure becomes a notification
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual.dom import DOMNode
 from textual.worker import Worker, WorkerState, get_current_worker
@@ -19,16 +19,23 @@ from textual.worker import Worker, WorkerState, get_current_worker
 if TYPE_CHECKING:
     from .app import AtoCoreApp
 
+    _Node = DOMNode
+else:
+    _Node = object  # at run time the class it is mixed into supplies the node
+
 T = TypeVar("T")
 
 
-class EngineCalls:
-    """Mixed into a screen or widget that calls the engine."""
+class TypedApp(_Node):
+    """Mixed into a screen or widget of the workstation: ``self.app`` is an
+    :class:`AtoCoreApp` to a type checker (at run time it is Textual's own)."""
 
     if TYPE_CHECKING:
-        @property
-        def app(self) -> AtoCoreApp:
-            """The app, typed for the checker (at run time Textual's own ``app``)."""
+        app: AtoCoreApp
+
+
+class EngineCalls(TypedApp):
+    """Mixed into a screen or widget that calls the engine."""
 
     def run_engine(self, call: Callable[[], T], done: Callable[[T], object] | None = None, *,
                    group: str, description: str, exclusive: bool = True) -> Worker[None]:
@@ -37,8 +44,7 @@ class EngineCalls:
         With ``exclusive`` a later call of the same ``group`` on this node
         cancels this one, and the result of a cancelled call is dropped.
         """
-        node = cast(DOMNode, self)
-        app = cast("AtoCoreApp", node.app)
+        app = self.app
         engine = app.engine
 
         def job() -> None:
@@ -47,13 +53,12 @@ class EngineCalls:
             if done is not None:
                 app.call_from_thread(_hand_back, get_current_worker(), done, result)
 
-        return node.run_worker(job, group=group, description=description, exclusive=exclusive,
+        return self.run_worker(job, group=group, description=description, exclusive=exclusive,
                                thread=True, exit_on_error=False)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR:
-            app = cast("AtoCoreApp", cast(DOMNode, self).app)
-            app.report_error(event.worker.error, event.worker.description or event.worker.name)
+            self.app.report_error(event.worker.error, event.worker.description or event.worker.name)
 
 
 def _hand_back(worker: Worker[Any], done: Callable[[T], object], result: T) -> None:

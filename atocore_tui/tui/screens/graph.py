@@ -18,6 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.events import Resize
+from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.widgets import DataTable, OptionList, TabbedContent, TabPane, Tree
 
@@ -84,11 +85,11 @@ class GraphScreen(PaneScreen):
                 yield AlertsView("Alerts")
 
     @property
-    def tree(self) -> EntityTree:
+    def entity_tree(self) -> EntityTree:
         return self.query_one(EntityTree)
 
     def on_mount(self) -> None:
-        tree = self.tree
+        tree = self.entity_tree
         tree.root.expand()
         tree.focus()
         self.refresh_pane()
@@ -106,7 +107,7 @@ class GraphScreen(PaneScreen):
                 side = EntityDetail("side-", id="side-detail", classes="detail-scroll")
                 side.border_title = "Entity"
                 side.show(self.entity)
-                self.query_one("#graph-body").mount(side, after=self.tree)
+                self.query_one("#graph-body").mount(side, after=self.entity_tree)
             # Its tab would only repeat it.
             if views.active == "tab-detail":
                 self._activate("tab-impact")
@@ -116,7 +117,7 @@ class GraphScreen(PaneScreen):
 
     def refresh_pane(self) -> None:
         """The tree (expanded nodes stay expanded), the entity and the open view."""
-        self.tree.load_projects()
+        self.entity_tree.load_projects()
         for view in self.query(GraphView):
             view.shown = None
         if self.entity is not None:
@@ -175,7 +176,7 @@ class GraphScreen(PaneScreen):
         self.project = entity["project"]
         if not self.has_class("wide"):
             self._activate("tab-detail")
-        self.tree.reveal(entity)
+        self.entity_tree.reveal(entity)
 
     def watch_entity(self, entity: dict[str, Any] | None) -> None:
         for detail in self.query(EntityDetail):
@@ -203,7 +204,7 @@ class GraphScreen(PaneScreen):
         return self.query_one(GapsView).gap_names(kind)
 
     def action_focus_tree(self) -> None:
-        self.tree.focus()
+        self.entity_tree.focus()
 
     def _focus_list(self, name: str) -> None:
         self.query_one(f"#{name}", OptionList).focus()
@@ -283,10 +284,10 @@ class GraphScreen(PaneScreen):
 
     def _promoted(self, result: dict[str, Any], entity: dict[str, Any]) -> None:
         message = f"{result['name']} is active."
-        severity = "information"
+        severity: SeverityLevel = "information"
         if result["conflicts"]:
             message += f" It opened {len(result['conflicts'])} conflict(s): press x to see them."
             severity = "warning"
         self.notify(message, title="Promoted", severity=severity)
         self.entity = entity
-        self.tree.entity_changed(entity)
+        self.entity_tree.entity_changed(entity)

@@ -14,6 +14,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.coordinate import Coordinate
 from textual.reactive import reactive
 from textual.timer import Timer
 from textual.widgets import DataTable, Input, Label, Select, Static, TabbedContent, TabPane, TextArea
@@ -190,8 +191,9 @@ class InteractionsScreen(PaneScreen):
             table.move_cursor(row=table.get_row_index(target))
         elif rows:
             table.move_cursor(row=0)
-        if rows:
-            self._open(table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value)
+        key = table.coordinate_to_cell_key(Coordinate(table.cursor_row, 0)).row_key.value if rows else None
+        if key is not None:
+            self._open(key)
         else:
             self._opening = None
             self.detail = None
@@ -204,8 +206,8 @@ class InteractionsScreen(PaneScreen):
         """Follow the table's cursor (not the event's row: events of a refill arrive late)."""
         table = self.query_one("#log", DataTable)
         if table.row_count:
-            key = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
-            if key != self._opening and (self.detail is None or self.detail["id"] != key):
+            key = table.coordinate_to_cell_key(Coordinate(table.cursor_row, 0)).row_key.value
+            if key is not None and key != self._opening and (self.detail is None or self.detail["id"] != key):
                 self._open(key)
 
     # --------------------------------------------------------------- detail

@@ -17,6 +17,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.events import Resize
+from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.widgets import DataTable, Label, ProgressBar, Static
 
@@ -234,7 +235,7 @@ class ProjectsScreen(PaneScreen):
         if result["purge_deleted"]:
             message += f", {removed} removed"
         skipped = [r for r in result["roots"] if r["status"] == "skipped"]
-        severity = "warning" if skipped else "information"
+        severity: SeverityLevel = "warning" if skipped else "information"
         if skipped:
             message += ". Skipped: " + "; ".join(r["reason"] for r in skipped)
         self.notify(message, title=f"Refreshed {result['project']}", severity=severity)

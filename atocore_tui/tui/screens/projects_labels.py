@@ -20,9 +20,10 @@ from textual.widgets import Button, Label, Select, Static
 from textual.worker import Worker, WorkerState
 
 from ...errors import AtoCoreError
+from ..workers import TypedApp
 
 
-class LabelDialog(ModalScreen[dict | None]):
+class LabelDialog(TypedApp, ModalScreen[dict | None]):
     """Dismisses with ``{"action": "registered" | "aliased", "label", "project"}``, or ``None``."""
 
     CSS_PATH = "projects.tcss"

@@ -5,8 +5,10 @@ from __future__ import annotations
 from textual import work
 from textual.widgets import Select
 
+from ..workers import TypedApp
 
-class ProjectSelect(Select[str]):
+
+class ProjectSelect(TypedApp, Select[str]):
     """Known projects (registered, or named by notes), loaded in a worker on
     mount and on :meth:`reload`; the current choice survives a reload."""
 

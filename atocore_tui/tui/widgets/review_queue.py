@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.text import Text
+from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 
 from ...memory.review import ReviewItem
@@ -39,7 +40,7 @@ class QueueTable(DataTable[object]):
         """The memory id of the row under the cursor (None on an empty table)."""
         if self.row_count == 0:
             return None
-        return self.coordinate_to_cell_key((self.cursor_row, 0)).row_key.value
+        return self.coordinate_to_cell_key(Coordinate(self.cursor_row, 0)).row_key.value
 
     def place_cursor(self, position: int) -> bool:
         """Put the cursor on row ``position`` (kept within the table); False when empty."""
