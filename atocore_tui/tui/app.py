@@ -80,7 +80,8 @@ class AtoCoreApp(App):
         self.run_first_run = run_first_run
         self.keymap_overrides = dict(self.settings.tui.keymap)
         super().__init__()
-        themes, self.theme_problems = load_themes(BUNDLED_THEMES, self.settings.tui.themes_dir)
+        themes, problems = load_themes(BUNDLED_THEMES, self.settings.tui.themes_dir)
+        self.theme_problems: list[object] = list(problems)
         for theme in themes:
             self.register_theme(theme)
         wanted = self.settings.tui.theme or self._ui_state().get("theme") or DEFAULT_THEME
@@ -251,7 +252,7 @@ class AtoCoreApp(App):
             return
         try:
             await asyncio.wait_for(done, KEY_SETTLE_SECONDS)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
 
     # ------------------------------------------------------------------- run

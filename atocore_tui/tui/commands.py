@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import asyncio
 from functools import partial
+from typing import TYPE_CHECKING, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+if TYPE_CHECKING:
+    from .app import AtoCoreApp
 
 PANES = {
     "projects": "Projects — registry, roots, refresh",
@@ -20,7 +24,14 @@ PANES = {
 }
 
 
-class PaneCommands(Provider):
+class _Provider(Provider):
+    @property
+    def workstation(self) -> AtoCoreApp:
+        """The app, typed (a provider's ``app`` is any Textual app to a type checker)."""
+        return cast("AtoCoreApp", self.app)
+
+
+class PaneCommands(_Provider):
     async def discover(self) -> Hits:
         for mode, help_text in PANES.items():
             yield DiscoveryHit(f"Go to {mode.capitalize()}", partial(self.app.switch_mode, mode),
@@ -35,7 +46,7 @@ class PaneCommands(Provider):
                           help=help_text)
 
 
-class _LookupProvider(Provider):
+class _LookupProvider(_Provider):
     """A provider whose items come from the engine, loaded once per palette."""
 
     items: list[tuple[str, str, str]] = []
@@ -46,7 +57,7 @@ class _LookupProvider(Provider):
 
     async def startup(self) -> None:
         def load() -> list[tuple[str, str, str]]:
-            with self.app.engine.db.connection_context():
+            with self.workstation.engine.db.connection_context():
                 return self.load()
 
         self.items = await asyncio.to_thread(load)
@@ -63,12 +74,12 @@ class _LookupProvider(Provider):
 
 class ProjectCommands(_LookupProvider):
     def load(self):
-        engine = self.app.engine
+        engine = self.workstation.engine
         return [(f"Project {pid}", "build packs for this project in the Context pane", pid)
                 for pid in sorted(engine.projects.known())]
 
     def open(self, ref: str) -> None:
-        self.app.open_item("project", ref)
+        self.workstation.open_item("project", ref)
 
 
 class MemoryCommands(_LookupProvider):
@@ -81,7 +92,7 @@ class MemoryCommands(_LookupProvider):
                 for mid, mtype, content, status in rows]
 
     def open(self, ref: str) -> None:
-        self.app.open_item("memory", ref)
+        self.workstation.open_item("memory", ref)
 
 
 class EntityCommands(_LookupProvider):
@@ -93,4 +104,4 @@ class EntityCommands(_LookupProvider):
         return [(f"Entity: {name}", f"{etype} · {project}", eid) for eid, name, etype, project in rows]
 
     def open(self, ref: str) -> None:
-        self.app.open_item("entity", ref)
+        self.workstation.open_item("entity", ref)

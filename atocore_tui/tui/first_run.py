@@ -9,8 +9,10 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Label, ProgressBar
 
+from .workers import TypedApp
 
-class FirstRunScreen(ModalScreen[dict | None]):
+
+class FirstRunScreen(TypedApp, ModalScreen[dict | None]):
     DEFAULT_CSS = """
     FirstRunScreen { align: center middle; }
     FirstRunScreen > Vertical {

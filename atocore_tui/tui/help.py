@@ -29,7 +29,7 @@ class HelpScreen(ModalScreen[None]):
         with VerticalScroll():
             yield Label("[b]Keys[/b] — remap any of them by id in the config file "
                         "(tui.keymap: {review.promote: y})")
-            table = DataTable(id="keys", cursor_type="row", zebra_stripes=True)
+            table: DataTable[str] = DataTable(id="keys", cursor_type="row", zebra_stripes=True)
             # the id (what a remap names) before the long description
             table.add_columns("key", "id", "where", "does")
             for where, key, does, binding_id in self.rows:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
@@ -72,6 +73,38 @@ async def open_pane(pilot, key: str, screen_class):
     return screen
 
 
+async def wait_until(pilot, condition) -> None:
+    """Let the app run until ``condition()`` holds (while a held or failing
+    worker keeps ``settle`` from returning)."""
+    for _ in range(200):
+        if condition():
+            return
+        await pilot.pause()
+    assert condition()
+
+
 def row_keys(table) -> list[str]:
     """The row keys of a DataTable, top to bottom."""
     return [table.coordinate_to_cell_key((row, 0)).row_key.value for row in range(table.row_count)]
+
+
+class Notice(NamedTuple):
+    message: str
+    title: str
+    severity: str
+
+
+def record_notifications(app) -> list[Notice]:
+    """Every notification the app is asked to show from now on, in order.
+
+    Install before ``run_test``: every widget's ``notify`` (and a worker's
+    error report) goes through ``app.notify``, which still shows them."""
+    shown: list[Notice] = []
+    notify = app.notify
+
+    def record(message, *, title="", severity="information", timeout=None, markup=True):
+        shown.append(Notice(str(message), title, severity))
+        notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+
+    app.notify = record
+    return shown

@@ -8,10 +8,11 @@ from atocore_tui.engine import Engine
 from atocore_tui.store.models import Document, Memory
 from atocore_tui.tui import make_app
 from atocore_tui.tui.commands import EntityCommands, MemoryCommands, PaneCommands, ProjectCommands
+from atocore_tui.tui.screens.graph import GraphScreen
 from atocore_tui.tui.themes import BUNDLED_THEMES, load_themes, parse_theme
 
 from ..conftest import SAMPLE_VAULT, make_settings, write
-from .conftest import settle
+from .conftest import open_pane, record_notifications, settle, wait_until
 
 
 def test_bundled_themes_are_valid_and_bad_files_are_reported(tmp_path):
@@ -35,9 +36,10 @@ async def test_bad_theme_file_is_a_notification_and_the_choice_persists(tui_engi
     tui_engine.settings.tui.themes_dir = tmp_path / "themes"
     tui_engine.settings.tui.theme = ""
     app = make_app(engine=tui_engine, run_first_run=False)
+    shown = record_notifications(app)
     async with app.run_test(size=(100, 32), notifications=True) as pilot:
         await settle(pilot)
-        assert any("bad.yaml" in n.message for n in app._notifications)
+        assert any("bad.yaml" in n.message for n in shown)
         assert app.theme == "atocore-dark"
         app.theme = "atocore-light"
         await pilot.pause()
@@ -85,29 +87,41 @@ async def test_first_start_on_an_empty_data_dir_ingests_with_progress(tmp_path):
     engine = Engine(make_settings(tmp_path / "fresh", SAMPLE_VAULT))
     try:
         app = make_app(engine=engine)
+        shown = record_notifications(app)
         async with app.run_test(size=(100, 32), notifications=True) as pilot:
             for _ in range(200):
                 await pilot.pause(0.1)
-                if Document.select().count() and not app.workers._workers:
+                if Document.select().count() and not len(app.workers):
                     break
             await settle(pilot)
             assert Document.select().count() >= 25
             assert Memory.select().count() > 0
-            assert any("Ingested" in n.message for n in app._notifications)
+            assert any("Ingested" in n.message for n in shown)
     finally:
         engine.close()
 
 
-async def test_engine_errors_become_notifications(app):
-    async with app.run_test(size=(100, 32), notifications=True) as pilot:
-        await settle(pilot)
-        app.report_error(ValueError("boom"), "a test")
-        from atocore_tui.errors import NotFound
+async def test_engine_errors_become_notifications(app, tui_engine):
+    """A pane's worker that fails (an engine error, or any other) ends in a
+    notification saying what could not be finished; the app runs on."""
+    shown = record_notifications(app)
 
-        app.report_error(NotFound("unknown memory: x"), "opening a memory")
-        await pilot.pause()
-        messages = [n.message for n in app._notifications]
-        assert "ValueError: boom" in messages and "unknown memory: x" in messages
+    def boom():
+        raise ValueError("boom")
+
+    def errors() -> list[tuple[str, str]]:
+        return [(n.title, n.message) for n in shown if n.severity == "error"]
+
+    async with app.run_test(size=(100, 32), notifications=True) as pilot:
+        screen = await open_pane(pilot, "g", GraphScreen)
+        screen.show_item("entity", "no-such-entity")
+        await wait_until(pilot, lambda: len(errors()) == 1)  # (settle would raise the worker's error)
+        tui_engine.graph.alerts = boom
+        await pilot.press("l")
+        await wait_until(pilot, lambda: len(errors()) == 2)
+        assert app.is_running and app.screen is screen
+    assert errors() == [("Could not finish finding the entity", "unknown entity: no-such-entity"),
+                        ("Could not finish loading alerts", "ValueError: boom")]
 
 
 async def test_coming_back_to_a_pane_shows_data_changed_elsewhere(app, tui_engine):

@@ -10,7 +10,7 @@ from textual.widget import Widget
 from atocore_tui.tui.screens.context import ContextScreen
 from atocore_tui.tui.screens.review import ReviewScreen
 
-from .conftest import settle
+from .conftest import record_notifications, settle
 
 
 def live_widgets() -> int:
@@ -245,6 +245,7 @@ async def test_a_bad_budget_shows_under_the_field_until_fixed(app):
     """9. Budget: live, under the field, gone when fixed; no toast, no stale pack."""
     from textual.widgets import Input, Label
 
+    shown = record_notifications(app)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)
         screen = await build_pack(pilot, "what grease did we choose for the gearbox")
@@ -255,7 +256,7 @@ async def test_a_bad_budget_shows_under_the_field_until_fixed(app):
         problem = screen.query_one("#budget-problem", Label)
         assert problem.display and "between" in str(problem.render())
         assert screen.pack is None
-        assert not app._notifications
+        assert not shown
         await pilot.press("backspace", "backspace", "backspace")
         await settle(pilot)
         assert not problem.display

@@ -6,7 +6,7 @@ from atocore_tui.store.models import Alert, Conflict, Entity
 from atocore_tui.tui.screens.graph import LOADING, GraphScreen
 from atocore_tui.tui.screens.graph_resolve import ResolveDialog
 
-from .conftest import open_pane, settle
+from .conftest import open_pane, settle, wait_until
 
 
 async def open_graph(pilot) -> GraphScreen:
@@ -224,3 +224,79 @@ async def test_wide_screen_keeps_the_detail_beside_the_views(app, tui_engine):
         await settle(pilot)
         assert screen.query_one("#views", TabbedContent).active == "tab-impact"
         assert screen.query_one("#impact", DataTable).row_count == tui_engine.graph.impact("odu-housing")["count"]
+
+
+async def test_an_entity_load_overtaken_by_a_jump_is_dropped(app, tui_engine):
+    """The cursor's entity loads slowly; a jump to another entity meanwhile
+    wins, and the slow load, finishing last, changes nothing."""
+    async with app.run_test(size=(100, 32)) as pilot:
+        screen = await open_graph(pilot)
+        await select_project(pilot, "orion-drive")
+        tree = screen.query_one("#tree", Tree)
+        await pilot.press("space")
+        await settle(pilot)
+        requirement = next(n for n in tree.cursor_node.children if n.data.entity_type == "requirement")
+        tree.move_cursor(requirement)
+        await pilot.press("space")
+        await settle(pilot)
+        slow = requirement.children[0].data.entity_id
+        gate = threading.Event()
+        entity = tui_engine.graph.entity
+
+        def held_entity(entity_id):
+            if entity_id == slow:
+                gate.wait(10)  # hold this load until the jump has landed
+            return entity(entity_id)
+
+        tui_engine.graph.entity = held_entity
+        await pilot.press("down")  # the cursor on the first requirement: its load waits
+        await pilot.pause()
+        screen.show_item("entity", "odu-if-chassis")
+        await wait_until(pilot, lambda: tree.cursor_node.data.entity_id == "odu-if-chassis")
+        assert screen.entity["id"] == "odu-if-chassis"
+        gate.set()
+        await settle(pilot)
+        tui_engine.graph.entity = entity
+        assert screen.entity["id"] == "odu-if-chassis"
+        assert tree.cursor_node.data.entity_id == "odu-if-chassis"
+        assert "odu-if-chassis" in str(screen.query_one("#entity-detail").render())
+
+
+async def test_a_jump_from_the_impact_table_lands_on_its_entity(app, tui_engine):
+    """Enter on a reached entity whose type sits above the current one in the
+    tree: filling that type moves the lines under the tree's cursor, and that
+    is not taken for a choice of the entity the cursor was on."""
+    async with app.run_test(size=(100, 32)) as pilot:
+        screen = await open_graph(pilot)
+        screen.show_item("entity", "odu-if-chassis")  # an interface
+        await settle(pilot)
+        tree = screen.query_one("#tree", Tree)
+        assert tree.cursor_node.data.entity_id == "odu-if-chassis"
+        await pilot.press("t")
+        await settle(pilot)
+        target = tui_engine.graph.impact("odu-if-chassis", 3)["reached"][0]
+        assert target["entity_type"] == "system"  # its type is above the interfaces
+        gate = threading.Event()
+        entities, entity = tui_engine.graph.entities, tui_engine.graph.entity
+        loaded: list[str] = []
+
+        def held_entities(**kwargs):
+            gate.wait(10)  # hold the tree on its way to the target
+            return entities(**kwargs)
+
+        def counted_entity(entity_id):
+            loaded.append(entity_id)
+            return entity(entity_id)
+
+        tui_engine.graph.entities, tui_engine.graph.entity = held_entities, counted_entity
+        table = screen.query_one("#impact", DataTable)
+        table.focus()
+        await pilot.press("enter")  # the first row: the target
+        await wait_until(pilot, lambda: screen.entity["id"] == target["id"])
+        assert tree.cursor_node.data.entity_id == "odu-if-chassis"  # the tree is still on its way
+        gate.set()
+        await settle(pilot)
+        tui_engine.graph.entities, tui_engine.graph.entity = entities, entity
+        assert tree.cursor_node.data.entity_id == target["id"]
+        assert screen.entity["id"] == target["id"]
+        assert loaded == [target["id"]]  # the entity the cursor left was not loaded again

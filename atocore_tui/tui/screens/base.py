@@ -6,14 +6,14 @@ from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.content import Content
 from textual.events import Click
+from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static
-from textual.worker import Worker, WorkerState
 
 from ..widgets.find_bar import FindBar
 from ..widgets.key_footer import KeyFooter
+from ..workers import EngineCalls
 
 if TYPE_CHECKING:
     from ...engine import Engine
@@ -34,7 +34,7 @@ class PaneBar(Static):
     """
 
     def __init__(self, current: str) -> None:
-        parts: list = []
+        parts: list[Content | str] = []
         self._spots: list[tuple[int, int, str]] = []  # (start, end, mode) for clicks
         column = 0
         for key, mode, title in PANE_KEYS:
@@ -59,8 +59,12 @@ class PaneBar(Static):
                 return
 
 
-class PaneScreen(Screen):
+class PaneScreen(EngineCalls, Screen):
     """A pane: subclasses yield their body from :meth:`compose_body`.
+
+    Engine calls go through :meth:`run_engine` (a thread worker, the result
+    handed back on the UI thread, stale results dropped); a failing worker
+    becomes a notification.
 
     A pane follows changes made elsewhere (the server, the CLI, another pane):
     the app polls the engine's change token every second and the pane on screen
@@ -82,7 +86,7 @@ class PaneScreen(Screen):
         self._seen_token: int | None = None
 
     @property
-    def engine(self) -> "Engine":
+    def engine(self) -> Engine:
         return self.app.engine
 
     def compose(self) -> ComposeResult:
@@ -99,7 +103,7 @@ class PaneScreen(Screen):
         """Reload what the pane shows (after the first run, or data changed elsewhere)."""
 
     def action_reload_pane(self) -> None:
-        self._seen_token = getattr(self.app, "data_token", None)
+        self._seen_token = self.app.data_token
         self.refresh_pane()
 
     def action_find(self) -> None:
@@ -122,16 +126,11 @@ class PaneScreen(Screen):
             self.refresh_pane()
 
     def on_mount(self) -> None:
-        self.follow_changes(getattr(self.app, "data_token", None))
+        self.follow_changes(self.app.data_token)
 
     def on_screen_resume(self) -> None:
         """Coming back to a pane shows today's data if the server, the CLI or
         another pane changed it meanwhile."""
         if self.is_mounted:
-            if hasattr(self.app, "poll_changes"):
-                self.app.poll_changes()  # a fresh look, not the last second's
-            self.follow_changes(getattr(self.app, "data_token", None))
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state == WorkerState.ERROR:
-            self.app.report_error(event.worker.error, event.worker.description or event.worker.name)
+            self.app.poll_changes()  # a fresh look, not the last second's
+            self.follow_changes(self.app.data_token)

@@ -16,7 +16,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.reactive import reactive
 from textual.timer import Timer
-from textual.widgets import DataTable, Input, Label, Select, TabbedContent, Tabs, TabPane, TextArea
+from textual.widgets import DataTable, Input, Label, Select, TabbedContent, TabPane, Tabs, TextArea
 
 from ...context.builder import validate_budget
 from ...context.receipt import ContextPack
@@ -54,7 +54,6 @@ class ContextScreen(PaneScreen):
     def __init__(self) -> None:
         super().__init__()
         self._timer: Timer | None = None
-        self._generation = 0
         self._rows: dict[str, tuple] = {}
 
     def compose_body(self) -> ComposeResult:
@@ -97,7 +96,7 @@ class ContextScreen(PaneScreen):
         if problem:
             if self._timer is not None:
                 self._timer.stop()
-            self._generation += 1
+            self.workers.cancel_group(self, "context-build")  # its pack would be for another budget
             self.building = False
             self.pack = None
         else:
@@ -133,20 +132,16 @@ class ContextScreen(PaneScreen):
         budget = int(budget_text) if budget_text else None
         project = self.query_one("#project", Select).value
         project = project if isinstance(project, str) else None
-        self._generation += 1
         self.building = True
-        self.build(self._generation, prompt, project, budget)
+        self.build(prompt, project, budget)
 
-    @work(thread=True, exclusive=True, group="context-build", exit_on_error=False,
-          description="building the context pack")
-    def build(self, generation: int, prompt: str, project: str | None, budget: int | None) -> None:
-        with self.engine.db.connection_context():
-            pack = self.engine.context.build(prompt, project, budget)
-        self.app.call_from_thread(self._show_pack, generation, pack)
+    def build(self, prompt: str, project: str | None, budget: int | None) -> None:
+        """A later build cancels this one (its pack is dropped)."""
+        context = self.engine.context
+        self.run_engine(lambda: context.build(prompt, project, budget), self._show_pack,
+                        group="context-build", description="building the context pack")
 
-    def _show_pack(self, generation: int, pack: ContextPack) -> None:
-        if generation != self._generation:
-            return  # a newer build is on its way
+    def _show_pack(self, pack: ContextPack) -> None:
         self.building = False
         self.pack = pack
 
@@ -208,15 +203,14 @@ class ContextScreen(PaneScreen):
         if (pack := self._require_pack()) is not None:
             self.record(pack)
 
-    @work(thread=True, group="context-record", exit_on_error=False,
-          description="recording the interaction")
     def record(self, pack: ContextPack) -> None:
-        with self.engine.db.connection_context():
-            result = self.engine.interactions.record(
-                pack.prompt, project=pack.project or "", client="atocore-tui",
-                memories_used=pack.memories_used, chunks_used=[c["chunk_id"] for c in pack.chunks],
-                context_pack=pack.to_dict())
-        self.app.call_from_thread(self.notify, f"Recorded interaction {result['id'][:8]}.")
+        interactions = self.engine.interactions
+        self.run_engine(lambda: interactions.record(
+                            pack.prompt, project=pack.project or "", client="atocore-tui",
+                            memories_used=pack.memories_used, chunks_used=[c["chunk_id"] for c in pack.chunks],
+                            context_pack=pack.to_dict()),
+                        lambda result: self.notify(f"Recorded interaction {result['id'][:8]}."),
+                        group="context-record", description="recording the interaction", exclusive=False)
 
     def action_focus_prompt(self) -> None:
         self.query_one("#prompt", TextArea).focus()

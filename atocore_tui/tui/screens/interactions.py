@@ -14,6 +14,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.coordinate import Coordinate
 from textual.reactive import reactive
 from textual.timer import Timer
 from textual.widgets import DataTable, Input, Label, Select, Static, TabbedContent, TabPane, TextArea
@@ -52,7 +53,6 @@ class InteractionsScreen(PaneScreen):
         self.summaries: dict[str, dict] = {}
         self.loaded = False
         self._timer: Timer | None = None
-        self._generation = 0
         self._wanted: str | None = None
         self._filters: dict = {}
         self._opening: str | None = None
@@ -148,8 +148,7 @@ class InteractionsScreen(PaneScreen):
             "session_id": self.query_one("#session", Input).value.strip() or None,
             "since": since or None,
         }
-        self._generation += 1
-        self.load_log(self._generation, dict(self._filters))
+        self.load_log(dict(self._filters))
         return True
 
     def _show_status(self, text: Text | str, error: bool = False) -> None:
@@ -158,16 +157,14 @@ class InteractionsScreen(PaneScreen):
         status.set_class(error, "-error")
 
     # ----------------------------------------------------------------- log
-    @work(thread=True, exclusive=True, group="interactions-log", exit_on_error=False,
-          description="loading the interaction log")
-    def load_log(self, generation: int, filters: dict) -> None:
-        with self.engine.db.connection_context():
-            result = self.engine.interactions.list(limit=MAX_LIMIT, **filters)
-        self.app.call_from_thread(self._show_log, generation, result["interactions"], filters)
+    def load_log(self, filters: dict) -> None:
+        """A later load cancels this one (its result is dropped)."""
+        interactions = self.engine.interactions
+        self.run_engine(lambda: interactions.list(limit=MAX_LIMIT, **filters),
+                        lambda result: self._show_log(result["interactions"], filters),
+                        group="interactions-log", description="loading the interaction log")
 
-    def _show_log(self, generation: int, rows: list[dict], filters: dict) -> None:
-        if generation != self._generation:
-            return
+    def _show_log(self, rows: list[dict], filters: dict) -> None:
         table = self.query_one("#log", DataTable)
         keep = self.detail["id"] if self.detail else None
         if keep is not None and table.row_count and table.cursor_row == 0:
@@ -194,8 +191,9 @@ class InteractionsScreen(PaneScreen):
             table.move_cursor(row=table.get_row_index(target))
         elif rows:
             table.move_cursor(row=0)
-        if rows:
-            self._open(table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value)
+        key = table.coordinate_to_cell_key(Coordinate(table.cursor_row, 0)).row_key.value if rows else None
+        if key is not None:
+            self._open(key)
         else:
             self._opening = None
             self.detail = None
@@ -208,8 +206,8 @@ class InteractionsScreen(PaneScreen):
         """Follow the table's cursor (not the event's row: events of a refill arrive late)."""
         table = self.query_one("#log", DataTable)
         if table.row_count:
-            key = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
-            if key != self._opening and (self.detail is None or self.detail["id"] != key):
+            key = table.coordinate_to_cell_key(Coordinate(table.cursor_row, 0)).row_key.value
+            if key is not None and key != self._opening and (self.detail is None or self.detail["id"] != key):
                 self._open(key)
 
     # --------------------------------------------------------------- detail
@@ -286,15 +284,18 @@ class InteractionsScreen(PaneScreen):
         elif kind == "chunk":
             self.load_chunk(ref)
 
-    @work(thread=True, exclusive=True, group="interactions-chunk", exit_on_error=False,
-          description="opening the chunk")
     def load_chunk(self, chunk_id: str) -> None:
-        with self.engine.db.connection_context():
-            info = self.engine.chunks([chunk_id]).get(chunk_id)
-        if info is None:
-            raise ValidationError(f"chunk {chunk_id} is no longer in the store (its note was re-ingested "
-                                  "or deleted)")
-        self.app.call_from_thread(self.app.push_screen, ChunkScreen(info))
+        engine = self.engine
+
+        def chunk() -> dict:
+            info = engine.chunks([chunk_id]).get(chunk_id)
+            if info is None:
+                raise ValidationError(f"chunk {chunk_id} is no longer in the store (its note was re-ingested "
+                                      "or deleted)")
+            return info
+
+        self.run_engine(chunk, lambda info: self.app.push_screen(ChunkScreen(info)),
+                        group="interactions-chunk", description="opening the chunk")
 
     # --------------------------------------------------------------- replay
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -380,13 +381,11 @@ class InteractionsScreen(PaneScreen):
         if self.loaded:
             self._find(ref)
 
-    @work(thread=True, exclusive=True, group="interactions-find", exit_on_error=False,
-          description="opening the interaction")
     def _find(self, ref: str) -> None:
         """An interaction the filters hide: clear them, then select it."""
-        with self.engine.db.connection_context():
-            detail = self.engine.interactions.get(ref)
-        self.app.call_from_thread(self._clear_filters_for, detail["id"])
+        interactions = self.engine.interactions
+        self.run_engine(lambda: interactions.get(ref), lambda detail: self._clear_filters_for(detail["id"]),
+                        group="interactions-find", description="opening the interaction")
 
     def _clear_filters_for(self, interaction_id: str) -> None:
         self._wanted = interaction_id

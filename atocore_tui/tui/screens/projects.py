@@ -14,9 +14,10 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.content import Content
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
 from textual.events import Resize
+from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.widgets import DataTable, Label, ProgressBar, Static
 
@@ -234,7 +235,7 @@ class ProjectsScreen(PaneScreen):
         if result["purge_deleted"]:
             message += f", {removed} removed"
         skipped = [r for r in result["roots"] if r["status"] == "skipped"]
-        severity = "warning" if skipped else "information"
+        severity: SeverityLevel = "warning" if skipped else "information"
         if skipped:
             message += ". Skipped: " + "; ".join(r["reason"] for r in skipped)
         self.notify(message, title=f"Refreshed {result['project']}", severity=severity)
@@ -251,12 +252,11 @@ class ProjectsScreen(PaneScreen):
     def action_export(self) -> None:
         self.export_registry()
 
-    @work(thread=True, group="projects-export", exit_on_error=False, description="exporting the registry")
     def export_registry(self) -> None:
-        with self.engine.db.connection_context():
-            self.engine.projects.export_yaml()
-        path = self.engine.projects.registry_path
-        self.app.call_from_thread(self.notify, f"Wrote the registry to {path}", title="Exported")
+        projects = self.engine.projects
+        self.run_engine(projects.export_yaml,
+                        lambda _: self.notify(f"Wrote the registry to {projects.registry_path}", title="Exported"),
+                        group="projects-export", description="exporting the registry", exclusive=False)
 
     def action_import_registry(self) -> None:
         self.app.push_screen(ImportDialog(), self._after_import)
@@ -276,7 +276,8 @@ def _row(project: dict, tone) -> tuple:
     if not roots:
         roots_cell = Text("none", style="dim")
     else:
-        roots_cell = Text(f"{ready}/{len(roots)} ready", style=tone("success") if ready == len(roots) else tone("error"))
+        roots_cell = Text(f"{ready}/{len(roots)} ready",
+                          style=tone("success") if ready == len(roots) else tone("error"))
     return (
         Text(project["id"], style="bold" if project["registered"] else "italic"),
         ", ".join(project["aliases"]) or Text("—", style="dim"),

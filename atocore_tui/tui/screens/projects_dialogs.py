@@ -15,6 +15,7 @@ from textual.worker import Worker, WorkerState
 
 from ...errors import AtoCoreError
 from ..widgets.key_footer import KeyFooter
+from ..workers import TypedApp
 
 
 class ConfirmDialog(ModalScreen[bool]):
@@ -53,7 +54,7 @@ class ConfirmDialog(ModalScreen[bool]):
         self.dismiss(event.button.id == "yes")
 
 
-class ImportDialog(ModalScreen[dict | None]):
+class ImportDialog(TypedApp, ModalScreen[dict | None]):
     """Ask for a registry YAML file and import it; a problem stays in the dialog."""
 
     CSS_PATH = "projects.tcss"

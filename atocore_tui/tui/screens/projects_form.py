@@ -21,12 +21,13 @@ from textual.worker import Worker, WorkerState
 
 from ...errors import AtoCoreError
 from ..widgets.key_footer import KeyFooter
+from ..workers import TypedApp
 
 DEBOUNCE_SECONDS = 0.3
 FIELDS = ("project_id", "aliases", "description", "ingest_roots")
 
 
-class ProjectForm(ModalScreen[dict | None]):
+class ProjectForm(TypedApp, ModalScreen[dict | None]):
     """Register a project (``project`` is None) or edit a registered one."""
 
     CSS_PATH = "projects.tcss"

@@ -20,9 +20,10 @@ from textual.widgets import Button, Label, Select, Static
 from textual.worker import Worker, WorkerState
 
 from ...errors import AtoCoreError
+from ..workers import TypedApp
 
 
-class LabelDialog(ModalScreen[dict | None]):
+class LabelDialog(TypedApp, ModalScreen[dict | None]):
     """Dismisses with ``{"action": "registered" | "aliased", "label", "project"}``, or ``None``."""
 
     CSS_PATH = "projects.tcss"
@@ -102,7 +103,8 @@ class LabelDialog(ModalScreen[dict | None]):
 
     def _busy(self, busy: bool) -> None:
         self.query_one("#register", Button).disabled = busy
-        self.query_one("#alias", Button).disabled = busy or self.query_one("#label-target", Select).value is Select.BLANK
+        no_target = self.query_one("#label-target", Select).value is Select.BLANK
+        self.query_one("#alias", Button).disabled = busy or no_target
 
     def _show_error(self, message: str) -> None:
         error = self.query_one("#label-error", Static)

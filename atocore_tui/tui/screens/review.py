@@ -9,39 +9,34 @@ fast reviewer never acts twice on the same memory.
 
 Undo walks back this session's decisions, newest first, across memories (a
 bulk decision is one step); each step is ``engine.memories.undo`` of every
-memory the decision touched.
+memory the decision touched (:class:`UndoStack`). A queue load started later
+cancels the one in flight, whose result is dropped.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable
+from collections.abc import Callable
+from typing import Any
 
-from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal
 from textual.reactive import reactive
-from textual.widgets import DataTable, Label, Static
+from textual.widgets import DataTable, Label
 
 from ...errors import AtoCoreError
 from ...memory.review import ORDERS, ReviewItem
 from ...memory.service import MemoryRecord
+from ..widgets.review_detail import ReviewDetail
+from ..widgets.review_queue import QueueTable, counters_text, one_line
 from .base import PaneScreen
 from .review_forms import EditCandidateScreen, GraduateScreen, PickMemoryScreen
+from .review_undo import Decision, UndoStack
 
 QUEUE_LIMIT = 500
 NARROW_WIDTH = 110
 ORDER_NAMES = {"oldest": "oldest first", "evidence": "most evidenced first"}
-
-
-@dataclass
-class Decision:
-    """One step of the session's undo stack."""
-
-    verb: str
-    memory_ids: list[str]
 
 
 class ReviewScreen(PaneScreen):
@@ -84,7 +79,7 @@ class ReviewScreen(PaneScreen):
         self.total = 0
         self.selected: set[str] = set()
         self.pending: set[str] = set()
-        self.history: list[Decision] = []
+        self.history = UndoStack()
         self.loaded = False
         self.contents: dict[str, str] = {}
         """Content of the candidates decided this session, for messages."""
@@ -92,31 +87,21 @@ class ReviewScreen(PaneScreen):
         self._wanted: str | None = None
         self._other_at: int | None = None
         """The queue row under the cursor while a memory from elsewhere is shown."""
-        self._generation = 0
 
     # --------------------------------------------------------------- layout
     def compose_body(self) -> ComposeResult:
         yield Label("", id="counters")
         with Horizontal(id="review-body"):
-            yield DataTable(id="queue", cursor_type="row", zebra_stripes=True)
-            with VerticalScroll(id="detail"):
-                yield Static("", id="card")
-                yield Label("Evidence", classes="section")
-                yield Static("", id="evidence")
-                yield Label("Near memories", classes="section")
-                yield Static("", id="neighbours")
+            yield QueueTable(id="queue")
+            yield ReviewDetail(id="detail")
+
+    @property
+    def queue(self) -> QueueTable:
+        return self.query_one(QueueTable)
 
     def on_mount(self) -> None:
-        queue = self.query_one("#queue", DataTable)
-        queue.add_column("", key="mark", width=1)
-        queue.add_column("type", key="type")
-        queue.add_column("project", key="project")
-        queue.add_column("conf", key="conf")
-        queue.add_column("ev", key="ev")
-        queue.add_column("≈", key="dup", width=1)
-        queue.add_column("candidate", key="content")
-        self.query_one("#card", Static).update(Text("Loading the review queue…", style="italic"))
-        queue.focus()
+        self.query_one(ReviewDetail).show_loading()
+        self.queue.focus()
         self.refresh_pane()
 
     def on_resize(self) -> None:
@@ -128,22 +113,16 @@ class ReviewScreen(PaneScreen):
     # ---------------------------------------------------------------- loading
     def load_queue(self, focus_id: str | None = None, *, top: bool = False) -> None:
         """Reload; the cursor goes to ``focus_id``, to the top, or stays on its candidate."""
-        self._generation += 1
-        self._load(self._generation, self.order, focus_id, top)
+        review, order = self.engine.review, self.order
 
-    @work(thread=True, exclusive=True, group="review-load", exit_on_error=False,
-          description="loading the review queue")
-    def _load(self, generation: int, order: str, focus_id: str | None, top: bool) -> None:
-        with self.engine.db.connection_context():
-            items = self.engine.review.list(order=order, limit=QUEUE_LIMIT)
-            total = self.engine.review.count()
-        self.app.call_from_thread(self._show_queue, generation, items, total, focus_id, top)
+        def load() -> tuple[list[ReviewItem], int]:
+            return review.list(order=order, limit=QUEUE_LIMIT), review.count()
 
-    def _show_queue(self, generation: int, items: list[ReviewItem], total: int, focus_id: str | None,
-                    top: bool = False) -> None:
-        if generation != self._generation:
-            return  # a newer load is on its way
-        table = self.query_one("#queue", DataTable)
+        self.run_engine(load, lambda found: self._show_queue(*found, focus_id, top),
+                        group="review-load", description="loading the review queue")
+
+    def _show_queue(self, items: list[ReviewItem], total: int, focus_id: str | None, top: bool = False) -> None:
+        table = self.queue
         keep = focus_id or (self.current.memory.id if self.current and not top else None)
         position = 0 if top else table.cursor_row
         self._loaded_rows = len(items)
@@ -152,9 +131,7 @@ class ReviewScreen(PaneScreen):
         self.total = total
         self.selected &= set(self.items)
         self.selected_count = len(self.selected)
-        table.clear()
-        for item in items:
-            table.add_row(*self._cells(item), key=item.memory.id)
+        table.fill(items, self.selected)
         self.loaded = True
         ids = list(self.items)
         if keep in self.items:
@@ -165,36 +142,21 @@ class ReviewScreen(PaneScreen):
             wanted, self._wanted = self._wanted, None
             self.show_item("memory", wanted)
 
-    def _cells(self, item: ReviewItem) -> tuple:
-        memory = item.memory
-        return (Text("●" if memory.id in self.selected else " ", style="bold"),
-                memory.memory_type, memory.project or "—", f"{memory.confidence:.2f}",
-                str(item.evidence_score), Text("≈" if item.likely_duplicate else " ", style="bold"),
-                _one_line(memory.content, 200))
-
     def _place_cursor(self, position: int) -> None:
         self._other_at = None
-        table = self.query_one("#queue", DataTable)
-        if table.row_count == 0:
+        if not self.queue.place_cursor(position):
             self.current = None
             return
-        position = max(0, min(position, table.row_count - 1))
-        table.move_cursor(row=position, scroll=True)
         self._follow_cursor()
 
     def _follow_cursor(self) -> None:
-        table = self.query_one("#queue", DataTable)
-        if table.row_count == 0:
-            self.current = None
-            return
-        key = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
-        self.current = self.items.get(key)
+        key = self.queue.key_at_cursor()
+        self.current = self.items.get(key) if key is not None else None
 
     @on(DataTable.RowHighlighted, "#queue")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
         """Follow the table's cursor (not the event's row: events of a refill arrive late)."""
-        table = self.query_one("#queue", DataTable)
-        if self._other_at is not None and table.cursor_row == self._other_at:
+        if self._other_at is not None and self.queue.cursor_row == self._other_at:
             return  # a memory from elsewhere is shown until the cursor moves
         self._other_at = None
         self._follow_cursor()
@@ -202,18 +164,9 @@ class ReviewScreen(PaneScreen):
     def _show_counters(self) -> None:
         shown = len(self.items)
         left = shown + max(0, self.total - self._loaded_rows)
-        text = Text()
-        text.append(f"{left if self.loaded else '…'}", style="bold")
-        text.append(" left")
-        if left > shown:
-            text.append(f" (showing {shown})")
-        text.append("  ·  ")
-        text.append(str(self.selected_count), style="bold")
-        text.append(" selected  ·  ")
-        text.append(str(self.done), style="bold")
-        text.append(" done this session  ·  order: ")
-        text.append(ORDER_NAMES[self.order], style="bold")
-        self.query_one("#counters", Label).update(text)
+        self.query_one("#counters", Label).update(
+            counters_text(left if self.loaded else None, shown, self.selected_count, self.done,
+                          ORDER_NAMES[self.order]))
 
     def watch_done(self) -> None:
         self._show_counters()
@@ -224,65 +177,15 @@ class ReviewScreen(PaneScreen):
     # ----------------------------------------------------------------- detail
     def watch_current(self, item: ReviewItem | None) -> None:
         if item is not None:
-            self._show_candidate(item)
+            self.query_one(ReviewDetail).show_candidate(item)
         elif self.loaded:
-            self._show_empty()
+            self.query_one(ReviewDetail).show_empty()
 
-    def _show_empty(self) -> None:
-        self.query_one("#card", Static).update(Text.assemble(
-            ("The review queue is empty.", "bold"), "\n",
-            ("Recorded interactions propose new candidates; they will show up here.", "italic")))
-        self.query_one("#evidence", Static).update("")
-        self.query_one("#neighbours", Static).update("")
-
-    def _show_candidate(self, item: ReviewItem) -> None:
-        memory = item.memory
-        self.query_one("#card", Static).update(_memory_card(memory, item))
-        evidence = item.evidence
-        if evidence is None:
-            text = Text("No source interaction: seeded or added by hand.", style="italic")
-        else:
-            text = Text()
-            text.append(f"interaction {evidence.interaction_id[:8]}", style="bold")
-            text.append(f"  {evidence.created_at}  {evidence.client or 'unknown client'}"
-                        f"  {evidence.project or ''}\n")
-            if evidence.quote:
-                text.append(f"“{evidence.quote}”", style="italic")
-                text.append(f"  (from the {evidence.quote_from})\n")
-            text.append("prompt: ", style="bold")
-            text.append(evidence.prompt + "\n")
-            if evidence.response:
-                text.append("response: ", style="bold")
-                text.append(evidence.response)
-        self.query_one("#evidence", Static).update(text)
-        self._fill_neighbours(item)
-
-    def _fill_neighbours(self, item: ReviewItem) -> None:
-        text = Text()
-        for n in item.neighbours:
-            text.append(f"{n.score:.2f} ", style="bold")
-            if n.likely_duplicate:
-                text.append("≈ likely duplicate ", style="bold reverse")
-            text.append(f" {n.memory.status} · {n.memory.memory_type} · {n.memory.project or 'all projects'}\n",
-                        style="dim")
-            text.append(f"  {n.memory.content}\n")
-        if not item.neighbours:
-            text.append("No near memories.", style="italic")
-        text.rstrip()
-        self.query_one("#neighbours", Static).update(text)
-
-    def _show_other(self, record: MemoryRecord, audit: list) -> None:
+    def _show_other(self, record: MemoryRecord, audit: list[Any]) -> None:
         """A memory that is not in the queue (opened from elsewhere)."""
         self.current = None
-        self._other_at = self.query_one("#queue", DataTable).cursor_row
-        self.query_one("#card", Static).update(_memory_card(record, None))
-        trail = Text()
-        trail.append("Not in the review queue. Its history:\n", style="italic")
-        for entry in audit[-8:]:
-            trail.append(f"{entry.at}  {entry.action:<16} {entry.actor}\n")
-        self.query_one("#evidence", Static).update(trail)
-        self.query_one("#neighbours", Static).update(
-            Text("Move the cursor (j/k) to go back to the queue.", style="italic"))
+        self._other_at = self.queue.cursor_row
+        self.query_one(ReviewDetail).show_other(record, audit)
 
     # --------------------------------------------------------------- bindings
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -303,7 +206,7 @@ class ReviewScreen(PaneScreen):
 
     def _take_out(self, memory_ids: list[str]) -> None:
         """Remove decided candidates from the table now; the cursor keeps its row."""
-        table = self.query_one("#queue", DataTable)
+        table = self.queue
         position = table.cursor_row
         for memory_id in memory_ids:
             if memory_id in self.items:
@@ -318,7 +221,7 @@ class ReviewScreen(PaneScreen):
         self._place_cursor(position)
         if not self.items:
             self.current = None
-            self._show_empty()
+            self.query_one(ReviewDetail).show_empty()
         self._show_counters()
 
     def _decide(self, verb: str, memory_ids: list[str], decide: Callable[[str], object],
@@ -326,27 +229,15 @@ class ReviewScreen(PaneScreen):
         if not memory_ids:
             return
         self._take_out(memory_ids)
-        self._run_decision(verb, memory_ids, decide, message)
-
-    @work(thread=True, group="review-decide", exit_on_error=False, description="a review decision")
-    def _run_decision(self, verb: str, memory_ids: list[str], decide: Callable[[str], object],
-                      message: Callable[[list[str]], str] | None) -> None:
-        done: list[str] = []
-        errors: list[str] = []
-        with self.engine.db.connection_context():
-            for memory_id in memory_ids:
-                try:
-                    decide(memory_id)
-                    done.append(memory_id)
-                except AtoCoreError as error:
-                    errors.append(str(error))
-        self.app.call_from_thread(self._decided, verb, memory_ids, done, errors, message)
+        self.run_engine(lambda: _each(memory_ids, decide),
+                        lambda outcome: self._decided(verb, memory_ids, *outcome, message),
+                        group="review-decide", description="a review decision", exclusive=False)
 
     def _decided(self, verb: str, memory_ids: list[str], done: list[str], errors: list[str],
                  message: Callable[[list[str]], str] | None) -> None:
         self.pending.difference_update(memory_ids)
         if done:
-            self.history.append(Decision(verb, done))
+            self.history.push(verb, done)
             self.undo_depth = len(self.history)
             self.done += len(done)
             text = message(done) if message else (
@@ -386,7 +277,7 @@ class ReviewScreen(PaneScreen):
         """A decision a form already wrote: take it out, add it to undo, reload."""
         self._take_out([memory_id])
         self.pending.discard(memory_id)
-        self.history.append(Decision(verb, [memory_id]))
+        self.history.push(verb, [memory_id])
         self.undo_depth = len(self.history)
         self.done += 1
         self.notify(message, timeout=3)
@@ -437,19 +328,18 @@ class ReviewScreen(PaneScreen):
             "superseded by it.", olds), picked)
 
     def action_graduate(self) -> None:
-        if self.current is not None:
-            self._propose(self.current.memory)
+        if self.current is None:
+            return
+        memory, engine = self.current.memory, self.engine
 
-    @work(thread=True, exclusive=True, group="review-propose", exit_on_error=False,
-          description="proposing a graph entity")
-    def _propose(self, memory: MemoryRecord) -> None:
-        with self.engine.db.connection_context():
-            proposal = self.engine.graph.propose_graduation(memory.id)
-            projects = sorted(self.engine.projects.known())
-        self.app.call_from_thread(self._open_graduate, memory, proposal, projects)
+        def propose() -> tuple[dict[str, Any], list[str]]:
+            return engine.graph.propose_graduation(memory.id), sorted(engine.projects.known())
 
-    def _open_graduate(self, memory: MemoryRecord, proposal: dict, projects: list[str]) -> None:
-        def graduated(result: dict | None) -> None:
+        self.run_engine(propose, lambda found: self._open_graduate(memory, *found),
+                        group="review-propose", description="proposing a graph entity")
+
+    def _open_graduate(self, memory: MemoryRecord, proposal: dict[str, Any], projects: list[str]) -> None:
+        def graduated(result: dict[str, Any] | None) -> None:
             if not result:
                 return
             entity = result["entity"]
@@ -464,15 +354,14 @@ class ReviewScreen(PaneScreen):
 
     # ---------------------------------------------------------------- moving
     def action_next(self) -> None:
-        table = self.query_one("#queue", DataTable)
+        table = self.queue
         if self.current is None and table.row_count:
             self._place_cursor(table.cursor_row)
         else:
             self._place_cursor(table.cursor_row + 1)
 
     def action_previous(self) -> None:
-        table = self.query_one("#queue", DataTable)
-        self._place_cursor(table.cursor_row - 1)
+        self._place_cursor(self.queue.cursor_row - 1)
 
     def action_toggle_select(self) -> None:
         if self.current is None:
@@ -480,9 +369,8 @@ class ReviewScreen(PaneScreen):
         memory_id = self.current.memory.id
         self.selected ^= {memory_id}
         self.selected_count = len(self.selected)
-        table = self.query_one("#queue", DataTable)
-        table.update_cell(memory_id, "mark", Text("●" if memory_id in self.selected else " ", style="bold"))
-        self._place_cursor(table.cursor_row + 1)
+        self.queue.mark(memory_id, memory_id in self.selected)
+        self._place_cursor(self.queue.cursor_row + 1)
 
     def action_toggle_order(self) -> None:
         self.order = ORDERS[(ORDERS.index(self.order) + 1) % len(ORDERS)]
@@ -491,30 +379,20 @@ class ReviewScreen(PaneScreen):
 
     # ------------------------------------------------------------------- undo
     def action_undo(self) -> None:
-        if not self.history:
+        step = self.history.pop()
+        if step is None:
             self.notify("Nothing to undo in this session.", severity="warning")
             return
-        step = self.history.pop()
         self.undo_depth = len(self.history)
-        self._undo(step)
-
-    @work(thread=True, group="review-decide", exit_on_error=False, description="undoing a decision")
-    def _undo(self, step: Decision) -> None:
-        undone: list[str] = []
-        errors: list[str] = []
-        with self.engine.db.connection_context():
-            for memory_id in reversed(step.memory_ids):
-                try:
-                    self.engine.memories.undo(memory_id)
-                    undone.append(memory_id)
-                except AtoCoreError as error:
-                    errors.append(str(error))
-        self.app.call_from_thread(self._undone, step, undone, errors)
+        memories = self.engine.memories
+        self.run_engine(lambda: _each(list(reversed(step.memory_ids)), memories.undo),
+                        lambda outcome: self._undone(step, *outcome),
+                        group="review-decide", description="undoing a decision", exclusive=False)
 
     def _undone(self, step: Decision, undone: list[str], errors: list[str]) -> None:
         left = [memory_id for memory_id in step.memory_ids if memory_id not in undone]
         if left:
-            self.history.append(Decision(step.verb, left))
+            self.history.push(step.verb, left)
             self.undo_depth = len(self.history)
             self.notify(errors[0], title="Could not undo", severity="error", timeout=10)
         if undone:
@@ -532,48 +410,37 @@ class ReviewScreen(PaneScreen):
             return
         match = [memory_id for memory_id in self.items if memory_id == ref or memory_id.startswith(ref)]
         if len(match) == 1:
-            table = self.query_one("#queue", DataTable)
-            self._place_cursor(table.get_row_index(match[0]))
-            table.focus()
+            self._place_cursor(self.queue.get_row_index(match[0]))
+            self.queue.focus()
             return
-        self._lookup(ref)
+        memories = self.engine.memories
 
-    @work(thread=True, exclusive=True, group="review-lookup", exit_on_error=False,
-          description="opening the memory")
-    def _lookup(self, ref: str) -> None:
-        with self.engine.db.connection_context():
-            record = self.engine.memories.get(ref)
-            audit = self.engine.memories.audit(record.id)
+        def lookup() -> tuple[MemoryRecord, list[Any]]:
+            record = memories.get(ref)
+            return record, memories.audit(record.id)
+
+        self.run_engine(lookup, lambda found: self._looked_up(*found),
+                        group="review-lookup", description="opening the memory")
+
+    def _looked_up(self, record: MemoryRecord, audit: list[Any]) -> None:
         if record.status == "candidate":
-            self.app.call_from_thread(self.load_queue, record.id)
+            self.load_queue(record.id)
         else:
-            self.app.call_from_thread(self._show_other, record, audit)
+            self._show_other(record, audit)
 
 
-def _memory_card(memory: MemoryRecord, item: ReviewItem | None) -> Text:
-    text = Text()
-    text.append(memory.status.upper(), style="bold reverse")
-    text.append(" ")
-    text.append(f" {memory.memory_type}", style="bold")
-    text.append(f"  ·  {memory.project or 'all projects'}  ·  confidence {memory.confidence:.2f}")
-    if item is not None:
-        text.append(f"  ·  evidence {item.evidence_score}")
-        if item.likely_duplicate:
-            text.append("  ·  ≈ likely duplicate", style="bold")
-    text.append(f"\n{memory.id[:8]}  created {memory.created_at}", style="dim")
-    if memory.reference_count:
-        text.append(f"  ·  used {memory.reference_count}×", style="dim")
-    if memory.graduated_to_entity:
-        text.append(f"  ·  graduated to {memory.graduated_to_entity}", style="dim")
-    text.append("\n\n")
-    text.append(memory.content)
-    return text
-
-
-def _one_line(text: str, limit: int) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[:limit - 1].rstrip() + "…"
+def _each(memory_ids: list[str], act: Callable[[str], object]) -> tuple[list[str], list[str]]:
+    """``act`` on each memory in turn (in a worker): the ones done, and the errors of the others."""
+    done: list[str] = []
+    errors: list[str] = []
+    for memory_id in memory_ids:
+        try:
+            act(memory_id)
+            done.append(memory_id)
+        except AtoCoreError as error:
+            errors.append(str(error))
+    return done, errors
 
 
 def _short(text: str) -> str:
-    return _one_line(text, 60)
+    return one_line(text, 60)

@@ -29,9 +29,10 @@ from ...memory.service import (
     validate_memory_type,
 )
 from ..widgets.key_footer import KeyFooter
+from ..workers import TypedApp
 
 
-class _Form(ModalScreen):
+class _Form(TypedApp, ModalScreen):
     """A modal form: inline errors, engine work in a thread, closes on success."""
 
     CSS_PATH = "review.tcss"
@@ -143,6 +144,7 @@ class EditCandidateScreen(_Form):
             error.field = "memory-type"
             raise
         raw = self.query_one("#confidence", Input).value.strip()
+        number: float | str
         try:
             number = float(raw)
         except ValueError:

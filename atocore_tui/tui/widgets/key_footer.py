@@ -19,6 +19,7 @@ from textual.events import Click
 from textual.screen import Screen
 from textual.widget import Widget
 
+
 class KeyFooter(Widget):
     DEFAULT_CSS = """
     KeyFooter {

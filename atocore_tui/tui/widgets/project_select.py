@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from textual import work
 from textual.widgets import Select
 
+from ..workers import EngineCalls
 
-class ProjectSelect(Select[str]):
+
+class ProjectSelect(EngineCalls, Select[str]):
     """Known projects (registered, or named by notes), loaded in a worker on
     mount and on :meth:`reload`; the current choice survives a reload."""
 
@@ -16,13 +17,10 @@ class ProjectSelect(Select[str]):
     def on_mount(self) -> None:
         self.reload()
 
-    @work(thread=True, exclusive=True, group="project-select", exit_on_error=False,
-          description="loading projects")
     def reload(self) -> None:
-        engine = self.app.engine
-        with engine.db.connection_context():
-            names = sorted(engine.projects.known())
-        self.app.call_from_thread(self._show, names)
+        projects = self.app.engine.projects
+        self.run_engine(lambda: sorted(projects.known()), self._show,
+                        group="project-select", description="loading projects")
 
     def _show(self, names: list[str]) -> None:
         current = self.value
