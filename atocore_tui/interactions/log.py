@@ -158,7 +158,8 @@ class InteractionLog:
         """Extract over past interactions; re-running creates no duplicates."""
         return self.extractor.run_all(since=since, project=project)
 
-    # The old name, kept while tui/screens/interactions.py still calls it (issue 13: drop after the switch).
+    # The old public name (callers outside the package and older tests use it);
+    # last in the class, so it shadows no ``list[...]`` annotation.
     list = entries
 
 

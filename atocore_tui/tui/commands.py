@@ -84,12 +84,7 @@ class ProjectCommands(_LookupProvider):
 
 class MemoryCommands(_LookupProvider):
     def load(self):
-        from ..store.models import Memory
-
-        rows = (Memory.select(Memory.id, Memory.memory_type, Memory.content, Memory.status)
-                .where(Memory.status.in_(("active", "candidate"))).limit(2000).tuples())
-        return [(f"Memory: {content[:70]}", f"{mtype} · {status}", mid)
-                for mid, mtype, content, status in rows]
+        return self.workstation.engine.palette_items("memory")
 
     def open(self, ref: str) -> None:
         self.workstation.open_item("memory", ref)
@@ -97,11 +92,7 @@ class MemoryCommands(_LookupProvider):
 
 class EntityCommands(_LookupProvider):
     def load(self):
-        from ..store.models import Entity
-
-        rows = (Entity.select(Entity.id, Entity.name, Entity.entity_type, Entity.project)
-                .where(Entity.status != "superseded").limit(5000).tuples())
-        return [(f"Entity: {name}", f"{etype} · {project}", eid) for eid, name, etype, project in rows]
+        return self.workstation.engine.palette_items("entity")
 
     def open(self, ref: str) -> None:
         self.workstation.open_item("entity", ref)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, cast
 
 import yaml
 from textual.color import Color, ColorParseError
@@ -81,7 +82,7 @@ def parse_theme(path: Path) -> Theme:
     dark = data.get("dark", True)
     if not isinstance(dark, bool):
         raise ValueError("dark must be true or false")
-    return Theme(name=name, dark=dark, variables=variables, **colours)
+    return Theme(name=name, dark=dark, variables=variables, **cast(dict[str, Any], colours))
 
 
 def load_themes(*folders: Path | None) -> tuple[list[Theme], list[ThemeProblem]]:

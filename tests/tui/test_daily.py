@@ -466,7 +466,7 @@ async def test_focus_is_visible_after_gaps(app):
         accent = Color.parse(app.current_theme.accent)
 
         def near(colour: Color) -> bool:
-            return sum(abs(a - b) for a, b in zip(colour.rgb, accent.rgb)) < 8
+            return sum(abs(a - b) for a, b in zip(colour.rgb, accent.rgb, strict=True)) < 8
 
         assert near(gaps.styles.border_top[1])
         assert not near(screen.query_one("#tree", Tree).styles.border_top[1])

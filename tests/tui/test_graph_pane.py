@@ -42,7 +42,8 @@ async def test_find_the_orphan_requirements_of_a_project(app, tui_engine):
         options = screen.query_one("#gaps", OptionList)
         assert "nothing active SATISFIES it" in str(options.get_option(
             f"orphan_requirements:{expected['orphan_requirements'][0]['id']}").prompt)
-        options.highlighted = options.get_option_index(f"orphan_requirements:{expected['orphan_requirements'][0]['id']}")
+        first_orphan = expected["orphan_requirements"][0]["id"]
+        options.highlighted = options.get_option_index(f"orphan_requirements:{first_orphan}")
         await pilot.press("enter")
         await settle(pilot)
         assert screen.entity["id"] == expected["orphan_requirements"][0]["id"]

@@ -160,7 +160,7 @@ class InteractionsScreen(PaneScreen):
     def load_log(self, filters: dict) -> None:
         """A later load cancels this one (its result is dropped)."""
         interactions = self.engine.interactions
-        self.run_engine(lambda: interactions.list(limit=MAX_LIMIT, **filters),
+        self.run_engine(lambda: interactions.entries(limit=MAX_LIMIT, **filters),
                         lambda result: self._show_log(result["interactions"], filters),
                         group="interactions-log", description="loading the interaction log")
 

@@ -57,7 +57,7 @@ class ProjectForm(TypedApp, ModalScreen[dict | None]):
     def compose(self) -> ComposeResult:
         sources = ", ".join(self.app.engine.settings.configured_sources()) or "none configured"
         with Vertical(id="form-dialog"):
-            yield Label(f"Edit project {self.project['id']}" if self.editing else "Register a project",
+            yield Label(f"Edit project {self.project['id']}" if self.project is not None else "Register a project",
                         id="form-title")
             with VerticalScroll(id="form-fields"):
                 yield Label("id", classes="form-label")
@@ -195,7 +195,7 @@ class ProjectForm(TypedApp, ModalScreen[dict | None]):
         engine = self.app.engine
         try:
             with engine.db.connection_context():
-                if self.editing:
+                if self.project is not None:
                     saved = engine.projects.update(self.project["id"], aliases=values["aliases"],
                                                    description=values["description"],
                                                    ingest_roots=values["ingest_roots"])

@@ -132,28 +132,19 @@ class EditCandidateScreen(_Form):
 
     def values(self) -> dict:
         """The form's values, checked by the engine's validators (ValidationError names the field)."""
-        fields = {}
-        try:
-            fields["content"] = validate_content(self.query_one("#content", TextArea).text)
-        except ValidationError as error:
-            error.field = "content"
-            raise
+        fields: dict[str, object] = {}
+        fields["content"] = validate_content(self.query_one("#content", TextArea).text)  # field "content"
         try:
             fields["memory_type"] = validate_memory_type(self.query_one("#memory-type", Select).value)
         except ValidationError as error:
-            error.field = "memory-type"
-            raise
+            raise ValidationError(str(error), field="memory-type") from None  # the widget's id
         raw = self.query_one("#confidence", Input).value.strip()
         number: float | str
         try:
             number = float(raw)
         except ValueError:
             number = raw
-        try:
-            fields["confidence"] = validate_confidence(number)
-        except ValidationError as error:
-            error.field = "confidence"
-            raise
+        fields["confidence"] = validate_confidence(number)  # field "confidence"
         return fields
 
     def action_save(self) -> None:

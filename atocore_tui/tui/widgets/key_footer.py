@@ -13,8 +13,11 @@ here. The text wraps onto a second line rather than cutting a key off.
 
 from __future__ import annotations
 
+from typing import cast
+
 from textual.binding import Binding
 from textual.content import Content
+from textual.dom import DOMNode
 from textual.events import Click
 from textual.screen import Screen
 from textual.widget import Widget
@@ -124,5 +127,5 @@ class KeyFooter(Widget):
             if line == offset.y and start <= offset.x < end and index < len(self._shown):
                 namespace, binding, enabled = self._shown[index]
                 if enabled:
-                    await self.app.run_action(binding.action, namespace)
+                    await self.app.run_action(binding.action, cast("DOMNode | None", namespace))
                 return
