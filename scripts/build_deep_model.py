@@ -90,8 +90,17 @@ def main() -> None:
                                         "embedding": {0: "batch"}},
                           opset_version=17, dynamo=False)
         TARGET.mkdir(parents=True, exist_ok=True)
-        quantize_dynamic(str(fp32), str(TARGET / "model.onnx"), weight_type=QuantType.QInt8,
-                         per_channel=True)
+        quantized = tmp_path / "model-int8.onnx"
+        quantize_dynamic(str(fp32), str(quantized), weight_type=QuantType.QInt8, per_channel=True)
+        # The word embeddings (11.7 MB) go to an external data file beside the
+        # graph, so no file in the repository is over 16 MB; onnxruntime reads
+        # it from the same folder.
+        import onnx
+
+        for old in TARGET.glob("model.onnx*"):
+            old.unlink()
+        onnx.save_model(onnx.load(str(quantized)), str(TARGET / "model.onnx"), save_as_external_data=True,
+                        all_tensors_to_one_file=True, location="model.onnx.data", size_threshold=1_000_000)
         if args.keep_fp32:
             args.keep_fp32.mkdir(parents=True, exist_ok=True)
             shutil.copy(fp32, args.keep_fp32 / "model.onnx")

@@ -26,7 +26,7 @@ import numpy as np
 from ..errors import ModelError
 
 BUNDLED_SEMANTIC_MODEL = Path(__file__).resolve().parent.parent / "models" / "minilm-l6-int8"
-SEMANTIC_FILES = ("model.onnx", "tokenizer.json")
+SEMANTIC_FILES = ("model.onnx", "model.onnx.data", "tokenizer.json")
 MAX_TOKENS = 256
 """The teacher's own ``max_seq_length``: longer chunks are cut, as the original stack cut them."""
 
