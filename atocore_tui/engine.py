@@ -255,8 +255,12 @@ class Engine:
 
     def start_semantic_pass(self, on_error: Callable[[str], None] | None = None) -> bool:
         """The same in a low-priority background thread (workstation, server),
-        when ``retrieval.semantic_background`` allows it; True if started."""
+        when ``retrieval.semantic_background`` allows it and some chunk of the
+        store's current version lacks its vector; True if started. Cheap to
+        call after any change: nothing starts when the vectors are complete."""
         if not (self.settings.retrieval.semantic and self.settings.retrieval.semantic_background):
+            return False
+        if self.semantic.complete(chunks_version()):
             return False
         return self.semantic.start(on_error)
 

@@ -279,3 +279,18 @@ def test_once_the_pass_is_complete_the_static_model_steps_aside_until_the_next_c
     assert any(h.vector_rank for h in hits)  # the static model stands in for the new chunk
     assert Engine(engine.settings).semantic.complete(chunks_version()) is False
     engine.activate()
+
+
+def test_no_background_pass_starts_when_the_vectors_are_complete(tmp_path):
+    vault = tmp_path / "v"
+    write(vault / "a.md", "# A\n\nThe pump seal is FKM.\n")
+    engine = Engine(make_settings(tmp_path / "data", vault, **{"retrieval.semantic_background": True}))
+    engine.ingest()
+    engine.semantic_pass()
+    assert not engine.start_semantic_pass()  # nothing missing: no thread
+    write(vault / "b.md", "# B\n\nThe motor has a thermistor.\n")
+    engine.ingest()
+    assert engine.start_semantic_pass()
+    engine.semantic.wait(120)
+    assert engine.semantic_progress()["complete"]
+    engine.close()

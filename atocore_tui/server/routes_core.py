@@ -51,10 +51,8 @@ def ingest_sources(engine: EngineDep, purge_deleted: bool = False) -> dict:
 def _ingested(engine: Engine, report) -> dict:
     """The answer to an ingestion; changed chunks get their semantic vectors
     from a background pass (its progress is in /health)."""
-    summary = report.summary()
-    if summary["chunks_added"] + summary["chunks_updated"]:
-        engine.start_semantic_pass()
-    return {"results": report.results(), "summary": summary}
+    engine.start_semantic_pass()
+    return {"results": report.results(), "summary": report.summary()}
 
 
 # ------------------------------------------------------------- retrieval

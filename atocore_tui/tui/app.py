@@ -78,6 +78,8 @@ class AtoCoreApp(App):
         self.engine = engine
         self.settings: Settings = engine.settings
         self.run_first_run = run_first_run
+        self._semantic_running = False
+        """Was a semantic pass running at the last look (then the header follows it each second)."""
         self.keymap_overrides = dict(self.settings.tui.keymap)
         super().__init__()
         themes, problems = load_themes(BUNDLED_THEMES, self.settings.tui.themes_dir)
@@ -292,11 +294,13 @@ class AtoCoreApp(App):
             token = self.engine.change_token()
         except Exception:  # a database being replaced or locked: next time
             return
-        self.show_semantic_progress()
+        if self._semantic_running or self.engine.semantic.running:
+            self.show_semantic_progress()  # the header follows a pass (in any process) while it runs
         if token == self.data_token:
             return
         self.data_token = token
-        self.engine.start_semantic_pass(on_error=self._semantic_pass_failed)  # new chunks? (no-op while one runs)
+        self.engine.start_semantic_pass(on_error=self._semantic_pass_failed)  # new chunks? (no-op otherwise)
+        self.show_semantic_progress()
         if self._current_mode in self._screen_stacks:
             stack = self._screen_stacks[self._current_mode]
             pane = stack[0] if stack else None
@@ -305,12 +309,15 @@ class AtoCoreApp(App):
 
     def show_semantic_progress(self) -> None:
         """The header says how far the semantic pass is while chunks lack their
-        semantic vectors (retrieval scores them with the static model until then)."""
+        semantic vectors (retrieval scores them with the static model until then).
+        Read at mount, after a change and while this process's pass runs: an
+        idle workstation reads nothing for it."""
         try:
             with self.engine.db.connection_context():
                 progress = self.engine.semantic_progress()
         except Exception:  # a database being replaced: next time
             return
+        self._semantic_running = bool(progress.get("running"))
         if not progress.get("enabled") or progress["complete"] or not progress["total"]:
             text = ""
         else:
