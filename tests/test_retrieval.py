@@ -101,3 +101,33 @@ def test_chunks_by_id_with_their_source(small):
     found = small.chunks([hit.chunk_id, "not-hex", "f" * 40, "0" * 16])
     assert list(found) == [hit.chunk_id]
     assert found[hit.chunk_id]["path"] == "beta/seal.md" and "FKM" in found[hit.chunk_id]["content"]
+
+
+@pytest.fixture
+def stems(tmp_path):
+    vault = tmp_path / "v"
+    for i, line in enumerate(["We are testing the pump seal.", "The pump seal was tested cold.",
+                              "Two pump tests remain open.", "Tests of the pump rig are due.",
+                              "Still testin the pump rig, said the note."]):
+        write(vault / f"t{i}.md", f"# Pump {i}\n\n{line}\n")
+    write(vault / "gasket.md", "# Gasket\n\nThe gasket of the pump is testing well.\n")
+    engine = Engine(make_settings(tmp_path / "d", vault, **{"retrieval.max_postings": 3}))
+    engine.ingest()
+    yield engine
+    engine.close()
+
+
+def test_document_frequencies_count_the_stem_the_index_stores(stems):
+    from atocore_tui.store import fts
+
+    # "testin" is a stored term too (a longer prefix of "testing" than "test"):
+    # the count is the stem's, as FTS5 matches it, not the longest prefix's.
+    assert fts.document_frequencies(stems.db, ["testing", "gasket", "absent"]) == {
+        "testing": 5, "gasket": 1, "absent": 0}
+    assert fts.index_terms("testing") == ("test",) and fts.index_terms("17-4PH") == ("17", "4ph")
+
+
+def test_a_big_vault_keeps_the_rare_words_of_a_prompt(stems):
+    # over retrieval.max_postings the rarest words are matched: "gasket", not "testing"
+    assert stems.retriever.affordable_terms(["testing", "gasket"]) == (["gasket"], [])
+    assert stems.query("testing gasket", 1)[0].title == "Gasket"

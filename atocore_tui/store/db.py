@@ -16,6 +16,7 @@ from pathlib import Path
 from peewee import DatabaseError, SqliteDatabase
 
 from ..errors import AtoCoreError
+from .fts import TOKENIZER
 from .models import MODELS, Meta
 
 DB_FILENAME = "atocore.db"
@@ -42,7 +43,7 @@ FTS_SCHEMA = (
     """CREATE VIRTUAL TABLE IF NOT EXISTS chunk_fts USING fts5(
         title, heading_path, tags, content,
         content='chunk', content_rowid='key',
-        tokenize='porter unicode61 remove_diacritics 2')""",
+        tokenize='""" + TOKENIZER + """')""",
     """CREATE TRIGGER IF NOT EXISTS chunk_fts_insert AFTER INSERT ON chunk BEGIN
         INSERT INTO chunk_fts(rowid, title, heading_path, tags, content)
         VALUES (new.key, new.title, new.heading_path, new.tags, new.content);

@@ -4,7 +4,10 @@ that retrieval needs. The only place that speaks FTS5 syntax."""
 from __future__ import annotations
 
 import json
+import sqlite3
+import threading
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from typing import NamedTuple
 
 from peewee import SqliteDatabase
@@ -30,22 +33,46 @@ def match_expression(terms: Sequence[str], all_of: Sequence[str] = ()) -> str | 
     return " OR ".join(quote(term) for term in terms)
 
 
+TOKENIZER = "porter unicode61 remove_diacritics 2"
+"""The chunk index's tokenizer (the schema's ``tokenize=`` option)."""
+
+_PROBE_LOCK = threading.Lock()
+_probe: sqlite3.Connection | None = None
+
+
+@lru_cache(maxsize=65_536)
+def index_terms(word: str) -> tuple[str, ...]:
+    """The terms the chunk index stores for ``word``: what its own tokenizer
+    (porter stems over unicode61) makes of it, asked of an in-memory FTS5
+    table with the same tokenizer, so no stem is guessed (``testing`` ->
+    ``test``, ``decided`` -> ``decid``; a word with a hyphen gives several)."""
+    global _probe
+    with _PROBE_LOCK:
+        if _probe is None:
+            _probe = sqlite3.connect(":memory:", check_same_thread=False)
+            _probe.execute(f"CREATE VIRTUAL TABLE probe USING fts5(x, tokenize='{TOKENIZER}')")
+            _probe.execute("CREATE VIRTUAL TABLE probe_terms USING fts5vocab(probe, 'instance')")
+        _probe.execute("INSERT INTO probe(rowid, x) VALUES (1, ?)", (word,))
+        try:
+            rows = _probe.execute("SELECT term FROM probe_terms ORDER BY offset").fetchall()
+        finally:
+            _probe.execute("DELETE FROM probe")
+    return tuple(str(term) for (term,) in rows)
+
+
 def document_frequencies(db: SqliteDatabase, terms: Sequence[str]) -> dict[str, int]:
     """How many chunks contain each term (0 when none do).
 
-    The index stores porter stems, which are prefixes of the word (``bearings``
-    -> ``bear``) or end in ``i`` for a final ``y``; one range read of the
-    vocabulary per term finds the longest stored prefix.
+    A term the tokenizer splits (``17-4ph``) is matched as a phrase: its count
+    is that of its rarest part (an upper bound, which is what a budget needs).
     """
     result: dict[str, int] = {}
     for term in terms:
-        low = term[:3]
-        high = term if not term.endswith("y") else max(term, term[:-1] + "i")
-        rows = db.execute_sql("SELECT term, doc FROM chunk_fts_vocab WHERE term >= ? AND term <= ?",
-                              (low, high)).fetchall()
-        stems = [(str(t), int(d)) for t, d in rows
-                 if term.startswith(str(t)) or (term.endswith("y") and str(t) == term[:-1] + "i")]
-        result[term] = max(stems, key=lambda s: len(s[0]))[1] if stems else 0
+        counts = []
+        for stored in index_terms(term):
+            row = db.execute_sql("SELECT doc FROM chunk_fts_vocab WHERE term = ?", (stored,)).fetchone()
+            counts.append(int(row[0]) if row else 0)
+        result[term] = min(counts) if counts else 0
     return result
 
 
