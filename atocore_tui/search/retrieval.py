@@ -158,6 +158,14 @@ class Retriever:
         # release the GIL: encoding the prompt in a second thread while FTS5
         # ranks overlaps the two largest costs of a query on two cores.
         semantic_job = _EXECUTOR.submit(self._semantic.encoder.encode, [prompt]) if semantic else None
+        # Once every chunk has its semantic vector, the static model has nothing to stand in for.
+        static = vector and not (semantic and self._semantic.complete(self._df_version))
+        # The static side (its model, then usearch) runs beside the full-text search too.
+        # (No SQLite in that thread: the engine closes only its own connections.)
+        static_job = None
+        if static:
+            self.vectors.ensure()
+            static_job = _EXECUTOR.submit(self._static_side, prompt, depth * (4 if filtered else 1))
         if lexical:
             any_of, all_of = self.affordable_terms(query_terms(prompt)[:MAX_QUERY_TERMS])
             found = fts.search(self.db, any_of, LEXICAL_SCORED, project=filter_project, tags=tags,
@@ -165,13 +173,9 @@ class Retriever:
             lexical_complete = len(found) < LEXICAL_SCORED
             unmatched = self._chunk_count() - len(found) if lexical_complete else 0
             signals.append(_Signal("lexical", found, pool, depth, floor=unmatched))
-        # Once every chunk has its semantic vector, the static model has nothing to stand in for.
-        static = vector and not (semantic and self._semantic.complete(self._df_version))
-        if static:
-            self.vectors.ensure()
-            static_query = self.vectors.embedder.encode([prompt])[0]
-            static_found = self._filtered(self.vectors.search(static_query, depth * (4 if filtered else 1)),
-                                          filter_project, tags, depth)
+        if static_job is not None:
+            static_query, static_found = static_job.result()
+            static_found = self._filtered(static_found, filter_project, tags, depth)
             signals.append(_Signal("static", static_found, pool, depth))
         if semantic_job is not None:
             semantic_query = semantic_job.result()[0]
@@ -227,6 +231,11 @@ class Retriever:
                 vector_rank=ranks.get("static", {}).get(key),
                 semantic_rank=ranks.get("semantic", {}).get(key)))
         return hits
+
+    def _static_side(self, prompt: str, count: int) -> tuple[np.ndarray, list[tuple[int, float]]]:
+        """The prompt's static vector and the static index's ``count`` nearest chunks."""
+        query = self.vectors.embedder.encode([prompt])[0]
+        return query, self.vectors.search(query, count)
 
     def _filtered(self, found: list[tuple[int, float]], project: str | None, tags: list[str],
                   limit: int) -> list[tuple[int, float]]:
