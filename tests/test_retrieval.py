@@ -131,3 +131,24 @@ def test_a_big_vault_keeps_the_rare_words_of_a_prompt(stems):
     # over retrieval.max_postings the rarest words are matched: "gasket", not "testing"
     assert stems.retriever.affordable_terms(["testing", "gasket"]) == (["gasket"], [])
     assert stems.query("testing gasket", 1)[0].title == "Gasket"
+
+
+def test_big_indexes_estimate_frequent_words_from_a_key_range(tmp_path, monkeypatch):
+    from atocore_tui.store import fts
+
+    vault = tmp_path / "v"
+    for i in range(400):
+        write(vault / f"n{i:03d}.md", f"# Note {i}\n\nThe pump {'gasket ' if i == 7 else ''}runs at {i} rpm.\n")
+    engine = Engine(make_settings(tmp_path / "d", vault))
+    engine.ingest()
+    try:
+        exact = fts.document_frequencies(engine.db, ["pump", "gasket", "rpm"])
+        assert exact == {"pump": 400, "gasket": 1, "rpm": 400}
+        monkeypatch.setattr(fts, "SAMPLE_ABOVE", 100)
+        monkeypatch.setattr(fts, "SAMPLED_CHUNKS", 200)  # half of the key space
+        estimated = fts.document_frequencies(engine.db, ["pump", "gasket", "rpm"], chunks=400)
+        assert 300 <= estimated["pump"] <= 500 and estimated["pump"] != 400  # scaled from about 200
+        assert estimated["gasket"] == 1  # rare in the sample: counted exactly
+        assert fts.document_frequencies(engine.db, ["pump"], chunks=400) == {"pump": estimated["pump"]}
+    finally:
+        engine.close()

@@ -337,7 +337,7 @@ class Retriever:
         """Document frequencies, cached until the chunks change (see :meth:`_sync`)."""
         missing = [t for t in terms if t not in self._df_cache]
         if missing:
-            self._df_cache.update(fts.document_frequencies(self.db, missing))
+            self._df_cache.update(fts.document_frequencies(self.db, missing, self._chunk_count()))
         return {t: self._df_cache[t] for t in terms}
 
     def _chunk_count(self) -> int:

@@ -60,19 +60,50 @@ def index_terms(word: str) -> tuple[str, ...]:
     return tuple(str(term) for (term,) in rows)
 
 
-def document_frequencies(db: SqliteDatabase, terms: Sequence[str]) -> dict[str, int]:
+SAMPLE_ABOVE = 20_000
+"""Indexes with more chunks than this estimate a frequent word's count (below, exact)."""
+SAMPLED_CHUNKS = 10_000
+"""About how many chunks the estimate reads: those whose key is in the first share of the key space."""
+EXACT_BELOW = 50
+"""A word seen fewer times than this in the sample is rare: its count is read exactly (cheaply)."""
+KEY_SPACE = 1 << 63
+"""Chunk keys are the first 63 bits of a SHA-256 (``ingest.pipeline.chunk_key``), so
+the chunks in any range of keys are a uniform sample of all of them."""
+
+
+def _exact_frequency(db: SqliteDatabase, term: str) -> int:
+    counts = []
+    for stored in index_terms(term):
+        row = db.execute_sql("SELECT doc FROM chunk_fts_vocab WHERE term = ?", (stored,)).fetchone()
+        counts.append(int(row[0]) if row else 0)
+    return min(counts) if counts else 0
+
+
+def document_frequencies(db: SqliteDatabase, terms: Sequence[str], chunks: int = 0) -> dict[str, int]:
     """How many chunks contain each term (0 when none do).
 
-    A term the tokenizer splits (``17-4ph``) is matched as a phrase: its count
-    is that of its rarest part (an upper bound, which is what a budget needs).
+    Exact counts walk the term's whole list of chunks (fts5vocab stores no
+    counts): 1.5 ms for a word in 12k of 100k chunks. So on an index of more
+    than ``SAMPLE_ABOVE`` chunks a word is first counted among the chunks of
+    a key range holding about ``SAMPLED_CHUNKS`` of them and scaled up (a
+    word in 12k of 100k chunks: 0.06 ms, within a few per cent); a word
+    rarer than ``EXACT_BELOW`` there is counted exactly, which is cheap
+    because its list is short. Estimates are deterministic for given data.
+
+    A term the tokenizer splits (``17-4ph``) is matched as a phrase: its exact
+    count is that of its rarest part (an upper bound, which is what a budget needs).
     """
     result: dict[str, int] = {}
+    bound = KEY_SPACE * min(1.0, SAMPLED_CHUNKS / chunks) if chunks > SAMPLE_ABOVE else 0
     for term in terms:
-        counts = []
-        for stored in index_terms(term):
-            row = db.execute_sql("SELECT doc FROM chunk_fts_vocab WHERE term = ?", (stored,)).fetchone()
-            counts.append(int(row[0]) if row else 0)
-        result[term] = min(counts) if counts else 0
+        if bound:
+            expression = match_expression([term])
+            sampled = db.execute_sql("SELECT count(*) FROM chunk_fts WHERE chunk_fts MATCH ? AND rowid < ?",
+                                     (expression, int(bound))).fetchone()[0]
+            if sampled >= EXACT_BELOW:
+                result[term] = round(sampled * KEY_SPACE / bound)
+                continue
+        result[term] = _exact_frequency(db, term)
     return result
 
 
