@@ -297,3 +297,24 @@ def test_replay_does_not_replace_the_last_pack(world):
     world.context.build("espresso grinder burrs", None, 1234)
     world.context.replay(recorded["id"])
     assert world.context.last_pack()["budget"] == 1234
+
+
+def test_rows_written_without_an_audit_reach_the_next_pack(world):
+    """The tier caches key on the newest audit and the newest row: a bulk
+    import that writes rows directly (as bench/context_bench.py does) is seen."""
+    import uuid
+
+    from atocore_tui.store.models import Entity, Memory, utc_now
+
+    before = world.context.build(PROMPT, "rover", 6000)
+    assert "Zirconia" not in before.formatted_context
+    now = utc_now()
+    Memory.insert(id=uuid.uuid4().hex, memory_type="knowledge", content="Zirconia gearbox lubricant seals at -40 C",
+                  project="", confidence=1.0, status="active", created_at=now, updated_at=now).execute()
+    Entity.insert(id=uuid.uuid4().hex, project="rover", entity_type="material",
+                  name="Zirconia gearbox lubricant seal", description="PFPE grease seal at -40 C", status="active",
+                  confidence=1.0, source_refs=[], created_at=now, updated_at=now).execute()
+    after = world.context.build(PROMPT, "rover", 6000)
+    texts = [i.text for t in after.tiers for i in t.items]
+    assert any("Zirconia gearbox lubricant seals" in t for t in texts)
+    assert any("Zirconia gearbox lubricant seal" in t and "material" in t for t in texts)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
-from peewee import fn
+from peewee import SQL, fn
 
 from ..search.text_vectors import TextCollection, TextVectors, collection
 from ..store.models import Entity, EntityAudit, Memory, MemoryAudit, ProjectState, Relationship
@@ -90,10 +90,13 @@ class Gatherer:
         self._memory_signature: tuple | None = None
 
     def memory_signature(self) -> tuple:
-        """Changes whenever any memory does (every change is audited); once per pack."""
+        """Changes whenever any memory does (every change is audited; the
+        newest row's rowid catches rows written without an audit, such as bulk
+        imports); once per pack. Both are one index probe, where a count of
+        the rows reads them all."""
         if self._memory_signature is None:
             self._memory_signature = (MemoryAudit.select(fn.MAX(MemoryAudit.id)).scalar(),
-                                      Memory.select().count())
+                                      Memory.select(fn.MAX(SQL("rowid"))).scalar())
         return self._memory_signature
 
     def _collection(self, view: str, signature, load) -> TextCollection:
@@ -180,7 +183,8 @@ class Gatherer:
 
     # ------------------------------------------------------------ tier 5
     def graph_signature(self) -> tuple:
-        return (EntityAudit.select(fn.MAX(EntityAudit.id)).scalar(), Entity.select().count())
+        """As :meth:`memory_signature`, for entities (a count of 50k entities took 1.1 ms per pack)."""
+        return (EntityAudit.select(fn.MAX(EntityAudit.id)).scalar(), Entity.select(fn.MAX(SQL("rowid"))).scalar())
 
     def engineering(self) -> TierCandidates:
         """The best-matching entity that is decided and active, a line per open
