@@ -103,16 +103,30 @@ def server_pids(pid: int) -> list[int]:
     return pids
 
 
-def rss_mb(pids: list[int]) -> float:
+def rss_mb(pids: list[int], field: str = "VmRSS") -> float:
+    """Resident MB of these processes (``field``: VmRSS, or RssAnon for the heap
+    alone, without mapped files such as the database, the index and libraries)."""
     total = 0
     for pid in pids:
         try:
             for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
+                if line.startswith(field + ":"):
                     total += int(line.split()[1])
         except OSError:
             pass
     return total / 1024
+
+
+def threads(pids: list[int]) -> int:
+    total = 0
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("Threads:"):
+                    total += int(line.split()[1])
+        except OSError:
+            pass
+    return total
 
 
 def cpu_seconds(pids: list[int]) -> float:
@@ -131,10 +145,11 @@ def cpu_seconds(pids: list[int]) -> float:
 
 
 def sample_rss(pid: int, stop: float, every: float, out: list) -> None:
-    """(seconds into the load, MB) of the server's processes every ``every`` seconds."""
+    """(seconds into the load, MB, heap MB, threads) of the server's processes every ``every`` seconds."""
     started = time.monotonic()
     while every and time.monotonic() < stop:
-        out.append((time.monotonic() - started, rss_mb(server_pids(pid))))
+        pids = server_pids(pid)
+        out.append((time.monotonic() - started, rss_mb(pids), rss_mb(pids, "RssAnon"), threads(pids)))
         time.sleep(every)
 
 
@@ -252,7 +267,8 @@ def report(run: dict, args, base: dict | None) -> int:
         if times:
             print(f"{name:<20}{len(times):>7}{pct(times, 50):>10.1f}{pct(times, 95):>10.1f}{pct(times, 99):>10.1f}")
     if run["rss_samples"]:
-        print("server RSS over the run: " + ", ".join(f"{t:.0f} s {mb:.0f} MB" for t, mb in run["rss_samples"]))
+        print("server RSS over the run (heap, threads): "
+              + ", ".join(f"{t:.0f} s {mb:.0f} MB ({anon:.0f}, {n})" for t, mb, anon, n in run["rss_samples"]))
     for sample in errors[:5]:
         print("error", sample)
     return len(errors)

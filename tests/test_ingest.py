@@ -309,3 +309,30 @@ def test_many_new_notes_in_one_run_keep_their_own_chunks_and_fields(tmp_path, mo
         assert len(engine.vectors.index) == Chunk.select().count()
     finally:
         engine.close()
+
+
+def _fts_segments(engine) -> int:
+    """Segments of the chunk index, from FTS5's structure record (id 10): a
+    4-byte cookie, then varints nLevel and nSegment (single bytes here)."""
+    blob = engine.db.execute_sql("SELECT block FROM chunk_fts_data WHERE id = 10").fetchone()[0]
+    assert blob[4] < 128 and blob[5] < 128
+    return blob[5]
+
+
+@pytest.mark.parametrize("threshold, merged", [(10**9, False), (40, True)])
+def test_a_bulk_ingest_leaves_the_full_text_index_in_one_segment(tmp_path, monkeypatch, threshold, merged):
+    from atocore_tui.ingest import pipeline
+
+    monkeypatch.setattr(pipeline, "BATCH_FILES", 5)  # a commit, and so a segment, every 5 files
+    monkeypatch.setattr(pipeline, "OPTIMIZE_AFTER_CHUNKS", threshold)
+    vault = tmp_path / "v"
+    for i in range(60):
+        write(vault / f"n{i:02d}.md", f"# Note {i}\n\nThe seal {i} holds at {i} bar.\n")
+    engine = Engine(make_settings(tmp_path / "d", vault))
+    try:
+        assert engine.ingest().chunks_added == 60
+        assert (_fts_segments(engine) == 1) is merged
+        assert [h.title for h in engine.query("seal 17 bar", 1)] == ["Note 17"]
+        assert integrity_check(engine.db) == "ok"
+    finally:
+        engine.close()

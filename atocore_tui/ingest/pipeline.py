@@ -23,7 +23,7 @@ from ..config import Settings
 from ..locks import ingest_lock
 from ..search.embedding import embedding_text
 from ..search.vectors import CHUNKS_VERSION, ChunkVectors
-from ..store import Chunk, Document, bump_counter, utc_now
+from ..store import Chunk, Document, bump_counter, fts, utc_now
 from .files import ReadFile, Scope, Skip, read_file, walk
 from .markdown import ParsedChunk, parse_document
 
@@ -43,6 +43,10 @@ that a crash loses little and progress shows in the database as it goes."""
 _IDS_PER_SELECT = 500
 """Ids per ``IN (...)`` list (well under SQLite's parameter limit)."""
 SAVE_EVERY_SECONDS = 5.0
+OPTIMIZE_AFTER_CHUNKS = 1_000
+"""A run that wrote at least this many chunks merges the full-text index into
+one segment before it ends (``fts.optimize``): each batch's commit leaves a
+segment, and a query looks every word up in every segment."""
 
 
 _DOCUMENT_COLUMNS = ("project", "front_matter_project", "title", "tags", "content_hash", "size",
@@ -195,6 +199,8 @@ class Ingester:
                 report.index_rebuilt = self.vectors.ensure(progress, holding_lock=True)
                 self._run_locked(scope, report, project, purge_deleted, progress, project_for,
                                  canonical, cancelled)
+                if report.chunks_added + report.chunks_removed >= OPTIMIZE_AFTER_CHUNKS:
+                    fts.optimize(self.db)
             finally:
                 self.vectors.writers -= 1
                 self.vectors.save()

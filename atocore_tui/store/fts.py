@@ -193,6 +193,12 @@ def chunk_rows(db: SqliteDatabase, keys: Sequence[int]) -> dict[int, ChunkRow]:
     return found
 
 
+def optimize(db: SqliteDatabase) -> None:
+    """Merge the index's segments into one (after a bulk write)."""
+    with db.atomic():
+        db.execute_sql("INSERT INTO chunk_fts(chunk_fts) VALUES ('optimize')")
+
+
 def rebuild(db: SqliteDatabase) -> None:
     """Rebuild the FTS index from the chunk table (repair after corruption)."""
     db.execute_sql("INSERT INTO chunk_fts(chunk_fts) VALUES ('rebuild')")
