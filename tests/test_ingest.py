@@ -336,3 +336,16 @@ def test_a_bulk_ingest_leaves_the_full_text_index_in_one_segment(tmp_path, monke
         assert integrity_check(engine.db) == "ok"
     finally:
         engine.close()
+
+
+def test_an_ingestion_writes_with_a_larger_page_cache_and_gives_it_back(engine, vault):
+    from atocore_tui.store.db import READ_CACHE_KIB, WRITE_CACHE_KIB
+
+    def cache_kib() -> int:
+        return -int(engine.db.execute_sql("PRAGMA cache_size").fetchone()[0])
+
+    seen = []
+    assert cache_kib() == READ_CACHE_KIB
+    engine.ingest(progress=lambda done, total, name: seen.append(cache_kib()))
+    assert seen and set(seen) == {WRITE_CACHE_KIB}
+    assert cache_kib() == READ_CACHE_KIB

@@ -23,7 +23,7 @@ from ..config import Settings
 from ..locks import ingest_lock
 from ..search.embedding import embedding_text
 from ..search.vectors import CHUNKS_VERSION, ChunkVectors
-from ..store import Chunk, Document, bump_counter, fts, utc_now
+from ..store import Chunk, Document, bump_counter, fts, utc_now, write_cache
 from .files import ReadFile, Scope, Skip, read_file, walk
 from .markdown import ParsedChunk, parse_document
 
@@ -193,7 +193,7 @@ class Ingester:
             cancelled: Callable[[], bool] | None = None) -> IngestReport:
         started = time.perf_counter()
         report = IngestReport(scope=f"{scope.source}:{scope.relative or '/'}")
-        with ingest_lock(self.settings.data_dir, self.settings.ingest.lock_timeout):
+        with ingest_lock(self.settings.data_dir, self.settings.ingest.lock_timeout), write_cache(self.db):
             self.vectors.writers += 1
             try:
                 report.index_rebuilt = self.vectors.ensure(progress, holding_lock=True)

@@ -10,7 +10,8 @@ from __future__ import annotations
 import errno
 import os
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from peewee import DatabaseError, SqliteDatabase
@@ -22,13 +23,33 @@ from .models import MODELS, Meta
 DB_FILENAME = "atocore.db"
 BUSY_TIMEOUT_MS = 10_000
 
+READ_CACHE_KIB = 4_000
+"""Page cache of each connection. The server gives each of its threads a
+connection, so this is paid per thread: at 32 MB a server on 100k chunks grew
+from 310 to 371 MB of heap over a 10-minute load as the caches filled, while
+queries ran no faster than with 2 MB (pages come from the OS's file cache)."""
+WRITE_CACHE_KIB = 64_000
+"""Page cache of a connection while it ingests (see :func:`write_cache`)."""
+
 PRAGMAS = {
     "journal_mode": "wal",
     "busy_timeout": BUSY_TIMEOUT_MS,
     "foreign_keys": 1,
     "synchronous": "normal",
-    "cache_size": -32_000,
+    "cache_size": -READ_CACHE_KIB,
 }
+
+
+@contextmanager
+def write_cache(db: SqliteDatabase) -> Iterator[None]:
+    """A larger page cache for the calling thread's connection while it writes
+    many rows (chunk keys are random, so inserts touch pages all over the
+    table), back to the reading size after (SQLite frees the surplus pages)."""
+    db.execute_sql(f"PRAGMA cache_size = -{WRITE_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        db.execute_sql(f"PRAGMA cache_size = -{READ_CACHE_KIB}")
 
 
 def _create_schema(db: SqliteDatabase) -> None:
