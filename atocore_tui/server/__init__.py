@@ -117,11 +117,14 @@ def warm(engine: Engine) -> None:
     cannot load is reported and left to the routes that need it (503), as
     without the warm-up."""
     from ..errors import AtoCoreError
+    from ..heap import start_trimming
 
     try:
         engine.vectors.ensure()
     except AtoCoreError as error:
         print(f"atocore-tui: warning: {error}", file=sys.stderr)
+    # what the request threads free goes back to the system (see atocore_tui.heap)
+    start_trimming()
     # the semantic vectors still missing, in a low-priority background thread
     # (one pass per data dir: with several workers, one of them runs it)
     engine.start_semantic_pass(on_error=lambda message: print(f"atocore-tui: warning: {message}", file=sys.stderr))
