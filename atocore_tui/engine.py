@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import functools
 import os
+import sqlite3
 from collections.abc import Callable, Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from .config import Settings
 from .errors import NotFound, ValidationError
@@ -147,10 +148,29 @@ class Engine:
             return None
         if new_label:
             return self.resolve_project_or_new(name)
-        return self.projects.resolve(name)
+        return self._remembered(("resolve", str(name).strip().lower()), lambda: self.projects.resolve(name))
 
     def project_names(self, project: str) -> list[str]:
-        return self.projects.names(project)
+        return list(self._remembered(("names", project), lambda: tuple(self.projects.names(project))))
+
+    def _remembered(self, key: tuple, compute: Callable[[], Any]) -> Any:
+        """``compute()``, remembered until anyone commits to the database
+        (:meth:`change_token`): a pack asked for its project's id and names
+        three times, 0.6 ms each on a big data dir. What ``compute`` raises is
+        not remembered (an exception raised again would grow its traceback)."""
+        try:
+            token = self.change_token()
+        except sqlite3.Error:  # no second connection (an odd file system): nothing remembered
+            return compute()
+        memo = self.__dict__.get("_memo")
+        if memo is None or memo.get("token") != token:
+            memo = self.__dict__["_memo"] = {"token": token}  # a new dict: threads may hold the old one
+        if key in memo:
+            return memo[key]
+        value = compute()
+        if len(memo) < 4096:
+            memo[key] = value
+        return value
 
     # ------------------------------------------------------------- ingestion
     def scope_for(self, path: str | Path | None) -> list[Scope]:
@@ -324,7 +344,6 @@ class Engine:
         enough to poll every second: ``PRAGMA data_version`` on a connection
         kept for it alone (it counts the commits of every other connection;
         closed with the engine object)."""
-        import sqlite3
         import threading
         import weakref
 

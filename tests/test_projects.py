@@ -512,3 +512,25 @@ def test_adopting_a_label_refuses_bad_input_and_writes_nothing(seeded):
     with pytest.raises(NotFound):
         seeded.projects.adopt_label("lab-7", "no-such-project")
     assert snapshot(seeded) == before and seeded.projects.labels() == ["lab-7"]
+
+
+def test_resolved_names_follow_every_write_also_another_processes(engine):
+    """Engine.resolve_project remembers answers until anyone commits."""
+    import sqlite3
+
+    from atocore_tui.store import DB_FILENAME
+
+    with pytest.raises(NotFound):
+        engine.resolve_project("rv")
+    engine.projects.register("rover", aliases=["rv"])
+    assert engine.resolve_project("rv") == "rover" and engine.project_names("rover") == ["rover", "rv"]
+    assert engine.resolve_project("RV") == "rover"  # remembered: no query (the same answer)
+    # another process (here: a plain connection) moves the alias
+    other = sqlite3.connect(str(engine.data_dir / DB_FILENAME))
+    with other:
+        other.execute("INSERT INTO project (id, description, ingest_roots, created_at, updated_at) "
+                      "VALUES ('lander', '', '[]', '2026-01-01', '2026-01-01')")
+        other.execute("UPDATE project_alias SET project_id = 'lander' WHERE alias = 'rv'")
+    other.close()
+    assert engine.resolve_project("rv") == "lander"
+    assert engine.project_names("rover") == ["rover"] and engine.project_names("lander") == ["lander", "rv"]
