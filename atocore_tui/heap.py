@@ -5,9 +5,10 @@ returns it to the system only from the top of the heap. A server whose
 threads build packs (thousands of small arrays and strings each) therefore
 sees its resident memory climb for as long as it runs, though nothing leaks:
 on 100k chunks, 262 -> 341 MB of heap over a 10-minute load, of which
-``malloc_trim(0)`` gave back about 150 MB at any moment (bench/serve_load.py,
-docs/serve.md). The server trims every ``TRIM_EVERY_SECONDS`` in a background
-thread; elsewhere (musl, macOS) there is no ``malloc_trim`` and nothing runs.
+``malloc_trim(0)`` gave back 120-210 MB at any moment, in 10-22 ms
+(bench/serve_load.py, docs/serve.md). The server trims every
+``TRIM_EVERY_SECONDS`` in a background thread (0.2 % of a core); elsewhere
+(musl, macOS) there is no ``malloc_trim`` and nothing runs.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ import ctypes
 import threading
 from collections.abc import Callable
 
-TRIM_EVERY_SECONDS = 30.0
+TRIM_EVERY_SECONDS = 10.0
+"""Under load the heap regains 100-200 MB within 10-20 s of a trim."""
 
 
 def _malloc_trim() -> Callable[[int], int] | None:

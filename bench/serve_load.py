@@ -267,6 +267,11 @@ def report(run: dict, args, base: dict | None) -> int:
         if times:
             print(f"{name:<20}{len(times):>7}{pct(times, 50):>10.1f}{pct(times, 95):>10.1f}{pct(times, 99):>10.1f}")
     if run["rss_samples"]:
+        minutes: dict[int, list[float]] = {}
+        for t, mb, _, _ in run["rss_samples"]:
+            minutes.setdefault(int(t // 60), []).append(mb)
+        print("server RSS per minute, lowest-highest sample: "
+              + ", ".join(f"{m}: {min(v):.0f}-{max(v):.0f}" for m, v in sorted(minutes.items())))
         print("server RSS over the run (heap, threads): "
               + ", ".join(f"{t:.0f} s {mb:.0f} MB ({anon:.0f}, {n})" for t, mb, anon, n in run["rss_samples"]))
     for sample in errors[:5]:
