@@ -501,3 +501,15 @@ def test_the_server_sees_writes_from_another_process(api, served, tmp_path):
     assert "Written by the other process: zirconia bearings" in contents
     hits = api.query("quasicrystal flux capacitor", top_k=3)["results"]
     assert hits and hits[0]["source_file"].endswith("other-process.md")
+
+
+def test_a_worker_runs_requests_on_a_few_threads(engine):
+    import anyio.to_thread
+    from starlette.testclient import TestClient
+
+    from atocore_tui.server.app import REQUEST_THREADS, create_app
+
+    with TestClient(create_app(engine), base_url="http://127.0.0.1") as client:  # runs the lifespan
+        assert client.get("/health").status_code == 200
+        limiter = client.portal.call(anyio.to_thread.current_default_thread_limiter)
+        assert limiter.total_tokens == REQUEST_THREADS == 4

@@ -10,6 +10,7 @@ ingestion lock (a second one answers 409).
 
 from __future__ import annotations
 
+import contextlib
 import os
 from typing import TYPE_CHECKING
 
@@ -30,6 +31,23 @@ def token_from_env(env: dict | None = None) -> str | None:
     return value or None
 
 
+REQUEST_THREADS = 4
+"""Threads that run requests in a worker (the routes are plain ``def``; anyio's
+default is 40). Python runs one of them at a time, so more only wait for the
+GIL and hold memory: 100k chunks, 8 clients, one worker, a connection per
+request (bench/serve_load.py): 40 threads 33.8 req/s, p99 1,499 ms, RSS 347 MB;
+8 threads 37.8 req/s, p99 1,165 ms; 4 threads 40.6-43.2 req/s, p99 530-545 ms,
+RSS 285-306 MB; with two workers 49.7 -> 59.7 req/s."""
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(_app):
+    import anyio.to_thread
+
+    anyio.to_thread.current_default_thread_limiter().total_tokens = REQUEST_THREADS
+    yield
+
+
 def create_app(engine: Engine, *, token: str | None = None, max_body_bytes: int = MAX_BODY_BYTES,
                allow_remote: bool = False):
     """The ASGI app for ``engine``: the FastAPI app wrapped in the body limit
@@ -38,6 +56,7 @@ def create_app(engine: Engine, *, token: str | None = None, max_body_bytes: int 
     bearer-token guard. ``app.state.engine``
     (on the inner app, reachable as ``.api``) is the engine every route uses."""
     api = FastAPI(
+        lifespan=_lifespan,
         title="AtoCore TUI",
         version=__version__,
         description="A local-first context engine: the HTTP face of atocore-tui (`--serve`). "
