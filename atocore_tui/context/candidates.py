@@ -99,6 +99,12 @@ class Gatherer:
                                       Memory.select(fn.MAX(SQL("rowid"))).scalar())
         return self._memory_signature
 
+    def _rows(self, query) -> list[tuple]:
+        """A query's rows as the database gives them: every column here is text
+        or a number, so Peewee's per-value conversion (about 8 µs a row) is
+        skipped. A tier reloads every row after each write: 6,000 memories."""
+        return self.engine.db.execute(query).fetchall()
+
     def _collection(self, view: str, signature, load) -> TextCollection:
         return collection(self.vectors, self.cache, view, signature, load)
 
@@ -111,10 +117,10 @@ class Gatherer:
                      ProjectState.select(fn.MAX(ProjectState.updated_at)).where(scope).scalar())
 
         def load():
-            rows = list(ProjectState.select(ProjectState.id, ProjectState.category, ProjectState.key,
-                                            ProjectState.value, ProjectState.confidence,
-                                            ProjectState.status).where(scope)
-                        .order_by(ProjectState.category, ProjectState.key, ProjectState.id).tuples())
+            rows = self._rows(ProjectState.select(ProjectState.id, ProjectState.category, ProjectState.key,
+                                                  ProjectState.value, ProjectState.confidence,
+                                                  ProjectState.status).where(scope)
+                              .order_by(ProjectState.category, ProjectState.key, ProjectState.id))
             return rows, [(r[0], f"{r[1]} {r[2]}: {r[3]}") for r in rows]
 
         texts = self._collection(f"state:{self.project}", signature, load)
@@ -135,11 +141,11 @@ class Gatherer:
         signature = self.memory_signature()
 
         def load():
-            rows = list(Memory.select(Memory.id, Memory.memory_type, Memory.content, Memory.confidence,
-                                      Memory.reference_count, Memory.status)
-                        .where(Memory.memory_type.in_(types) & Memory.project.in_(projects)
-                               & Memory.status.in_(("active", "superseded")))
-                        .order_by(Memory.memory_type, Memory.content, Memory.id).tuples())
+            rows = self._rows(Memory.select(Memory.id, Memory.memory_type, Memory.content, Memory.confidence,
+                                            Memory.reference_count, Memory.status)
+                              .where(Memory.memory_type.in_(types) & Memory.project.in_(projects)
+                                     & Memory.status.in_(("active", "superseded")))
+                              .order_by(Memory.memory_type, Memory.content, Memory.id))
             return rows, [(r[0], r[2]) for r in rows]
 
         texts = self._collection(f"{view}:{','.join(projects)}", signature, load)
@@ -207,7 +213,7 @@ class Gatherer:
                      .order_by(Entity.project, Entity.entity_type, Entity.name, Entity.id))
             if self.project:
                 query = query.where(Entity.project == self.project)
-            rows = list(query.tuples())
+            rows = self._rows(query)
             return rows, [(r[0], f"{r[1]} {r[2]}: {r[3]}") for r in rows]
 
         signature = self.graph_signature()
