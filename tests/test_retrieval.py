@@ -164,3 +164,19 @@ def test_cached_word_sets_share_one_string_per_word():
         assert next(w for w in first if w == word) is next(w for w in second if w == word)
     left, right = stems("two bearings on the shaft"), stems("the bearings of a shaft")
     assert next(w for w in left if w == "bearing") is next(w for w in right if w == "bearing")
+
+
+def test_a_text_collection_scores_the_share_of_prompt_words_each_text_holds():
+    import numpy as np
+
+    from atocore_tui.search.text_vectors import MEANING_WEIGHT, TextCollection
+
+    texts = ["PTFE lip seal on the output shaft", "bearing preload of the output shaft",
+             "coffee grinder burrs", "", "seals and bearings of the shaft"]
+    rows = [(i,) for i in range(len(texts))]
+    collection = TextCollection(rows, texts, np.zeros((len(texts), 4), dtype=np.float32))
+    scores = collection.relevance("shaft seal bearings", np.zeros(4, dtype=np.float32))
+    coverage = scores / (1.0 - MEANING_WEIGHT)
+    assert np.allclose(coverage, [2 / 3, 1 / 3, 0.0, 0.0, 1.0])  # "bearing" -> "bear", "bearings" -> "bearing"
+    assert not TextCollection([], [], np.zeros((0, 4), dtype=np.float32)).relevance("seal", np.zeros(4)).size
+    assert not collection.relevance("zzz unknownword", np.zeros(4, dtype=np.float32)).any()
