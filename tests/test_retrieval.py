@@ -180,3 +180,29 @@ def test_a_text_collection_scores_the_share_of_prompt_words_each_text_holds():
     assert np.allclose(coverage, [2 / 3, 1 / 3, 0.0, 0.0, 1.0])  # "bearing" -> "bear", "bearings" -> "bearing"
     assert not TextCollection([], [], np.zeros((0, 4), dtype=np.float32)).relevance("seal", np.zeros(4)).size
     assert not collection.relevance("zzz unknownword", np.zeros(4, dtype=np.float32)).any()
+
+
+def test_a_big_text_collection_settles_the_heap(monkeypatch):
+    import gc
+
+    from atocore_tui.search import text_vectors
+    from atocore_tui.search.embedding import Embedder
+
+    vectors = text_vectors.TextVectors(Embedder())
+
+    def load(n):
+        return lambda: ([(i,) for i in range(n)], [(str(i), f"text {i}") for i in range(n)])
+
+    monkeypatch.setattr(text_vectors, "SETTLE_ABOVE", 50)
+    monkeypatch.setattr(text_vectors, "_last_settle", [float("-inf")])
+    gc.unfreeze()
+    cache: dict = {}
+    text_vectors.collection(vectors, cache, "small", 1, load(40))
+    assert gc.get_freeze_count() == 0
+    big = text_vectors.collection(vectors, cache, "big", 1, load(60))
+    assert gc.get_freeze_count() > 0 and len(big) == 60
+    gc.unfreeze()
+    assert text_vectors.collection(vectors, cache, "big", 1, load(60)) is big  # cached: no second settle
+    text_vectors.collection(vectors, cache, "big", 2, load(61))  # rebuilt within the minute: none either
+    assert gc.get_freeze_count() == 0
+    gc.unfreeze()
