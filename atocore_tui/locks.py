@@ -86,6 +86,11 @@ def is_locked(data_dir: Path) -> bool:
     pid = who["pid"]
     if pid == os.getpid():
         return False  # ours, and our thread lock is free: stale
+    return process_alive(pid)
+
+
+def process_alive(pid: int) -> bool:
+    """Whether a process with this id runs (one we may not signal counts)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

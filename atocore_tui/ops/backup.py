@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 from .. import __version__
 from ..errors import Busy, NotFound, ValidationError
+from ..locks import process_alive
 from ..store import DB_FILENAME, utc_now
 from .backup_files import (
     BACKUPS_FOLDER,
@@ -284,7 +285,7 @@ def sweep_partials(data_dir: Path) -> list[str]:
         owner = folder.name[len(PARTIAL_PREFIX):].split("-", 1)[0]
         try:
             if owner.isdigit():
-                dead = int(owner) != os.getpid() and not _alive(int(owner))
+                dead = int(owner) != os.getpid() and not process_alive(int(owner))
             else:  # a name without the pid (an older version's): by age
                 dead = now - folder.stat().st_mtime > PARTIAL_MAX_AGE_SECONDS
             if dead:
@@ -293,13 +294,3 @@ def sweep_partials(data_dir: Path) -> list[str]:
         except OSError:
             pass
     return swept
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

@@ -40,6 +40,7 @@ except ImportError:  # pragma: no cover - a dependency; the semantic side then r
     pass
 from usearch.index import Index
 
+from ..locks import process_alive
 from ..store.models import utc_now
 
 SCAN_EXPANSION_ADD = 16
@@ -243,9 +244,5 @@ def _sweep_dead_temporaries(folder: Path) -> None:
         pid = leftover.name.rsplit(".tmp", 1)[-1]
         if not pid.isdigit() or int(pid) == os.getpid():
             continue
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
+        if not process_alive(int(pid)):
             leftover.unlink(missing_ok=True)
-        except OSError:
-            pass
