@@ -194,7 +194,9 @@ def test_a_big_text_collection_settles_the_heap(monkeypatch):
         return lambda: ([(i,) for i in range(n)], [(str(i), f"text {i}") for i in range(n)])
 
     monkeypatch.setattr(text_vectors, "SETTLE_ABOVE", 50)
-    monkeypatch.setattr(text_vectors, "_last_settle", [float("-inf")])
+    from atocore_tui import heap
+
+    monkeypatch.setattr(heap, "_settled_at", float("-inf"))
     gc.unfreeze()
     cache: dict = {}
     text_vectors.collection(vectors, cache, "small", 1, load(40))

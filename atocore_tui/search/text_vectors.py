@@ -11,12 +11,12 @@ would dominate its cost.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
 
+from ..heap import settle
 from .terms import stems
 
 _VOCABULARY: dict[str, int] = {}
@@ -126,24 +126,9 @@ class TextCollection:
 
 
 SETTLE_ABOVE = 5_000
-"""A collection of more rows than this is a long-lived mass of objects: see :func:`settle`."""
-SETTLE_EVERY_SECONDS = 60.0
-"""At most one settle a minute (a full collection takes 30-100 ms on a big heap,
-and the memory tiers rebuild after every write)."""
-_last_settle = [float("-inf")]
-
-
-def settle() -> None:
-    """Collect cyclic garbage once, then exempt every object alive now from
-    later collections (``gc.freeze``). Python's full collections otherwise walk
-    every cached row (50k entities) again and again, which is what made the
-    slowest packs: at 100k chunks pack p99 43.0 / 51.8 -> 30.5 / 30.6 ms and the
-    slowest 77 / 67 -> 34 / 33 ms (bench/context_bench.py, twice each). Frozen
-    objects are still freed when their last reference goes."""
-    import gc
-
-    gc.collect()
-    gc.freeze()
+"""A collection of more rows than this is a long-lived mass of objects: once
+built, the heap is settled (:func:`atocore_tui.heap.settle`): at 100k chunks
+pack p99 43.0 / 51.8 -> 30.5 / 31.1 ms, the slowest 77 / 67 -> 33 / 36 ms."""
 
 
 def collection(vectors: TextVectors, cache: dict, view: str, signature, load) -> TextCollection:
@@ -159,7 +144,6 @@ def collection(vectors: TextVectors, cache: dict, view: str, signature, load) ->
     matrix = vectors.matrix(view, items)
     built = TextCollection(rows, [text for _, text in items], matrix)
     cache[view] = (signature, built)
-    if len(rows) > SETTLE_ABOVE and time.monotonic() - _last_settle[0] >= SETTLE_EVERY_SECONDS:
-        _last_settle[0] = time.monotonic()
+    if len(rows) > SETTLE_ABOVE:
         settle()
     return built
