@@ -66,6 +66,8 @@ class Engine:
         self.retriever = Retriever(self.db, self.vectors, settings.retrieval,
                                    self.semantic if settings.retrieval.semantic else None)
         self.ingester = Ingester(self.db, settings, self.vectors)
+        self._memo: dict = {}
+        """Answers remembered until the next commit (:meth:`_remembered`)."""
 
     # ------------------------------------------------------------ services
     # Each knowledge layer is a service object built on first use; it holds
@@ -162,9 +164,9 @@ class Engine:
             token = self.change_token()
         except sqlite3.Error:  # no second connection (an odd file system): nothing remembered
             return compute()
-        memo = self.__dict__.get("_memo")
-        if memo is None or memo.get("token") != token:
-            memo = self.__dict__["_memo"] = {"token": token}  # a new dict: threads may hold the old one
+        memo = self._memo
+        if memo.get("token") != token:
+            memo = self._memo = {"token": token}  # a new dict: threads may hold the old one
         if key in memo:
             return memo[key]
         value = compute()

@@ -95,8 +95,7 @@ class Gatherer:
         imports); once per pack. Both are one index probe, where a count of
         the rows reads them all."""
         if self._memory_signature is None:
-            self._memory_signature = (MemoryAudit.select(fn.MAX(MemoryAudit.id)).scalar(),
-                                      Memory.select(fn.MAX(SQL("rowid"))).scalar())
+            self._memory_signature = _newest(MemoryAudit, Memory)
         return self._memory_signature
 
     def _rows(self, query) -> list[tuple]:
@@ -190,7 +189,7 @@ class Gatherer:
     # ------------------------------------------------------------ tier 5
     def graph_signature(self) -> tuple:
         """As :meth:`memory_signature`, for entities (a count of 50k entities took 1.1 ms per pack)."""
-        return (EntityAudit.select(fn.MAX(EntityAudit.id)).scalar(), Entity.select(fn.MAX(SQL("rowid"))).scalar())
+        return _newest(EntityAudit, Entity)
 
     def engineering(self) -> TierCandidates:
         """The best-matching entity that is decided and active, a line per open
@@ -341,6 +340,11 @@ class Gatherer:
                      data={"source_file": h.source_file, "heading_path": h.heading_path,
                            "title": h.title, "project": h.project, "content": h.content})
             for h in hits])
+
+
+def _newest(audit, model) -> tuple:
+    """(newest audit entry, newest row's rowid): both one index probe."""
+    return audit.select(fn.MAX(audit.id)).scalar(), model.select(fn.MAX(SQL("rowid"))).scalar()
 
 
 def _ranked(items: list[PackItem]) -> list[PackItem]:
