@@ -318,3 +318,108 @@ def test_rows_written_without_an_audit_reach_the_next_pack(world):
     texts = [i.text for t in after.tiers for i in t.items]
     assert any("Zirconia gearbox lubricant seals" in t for t in texts)
     assert any("Zirconia gearbox lubricant seal" in t and "material" in t for t in texts)
+
+
+MEMORY_WORDS = ["gearbox", "lubricant", "PFPE", "Braycote", "zeta", "Zeta", "ärger", "Ωmega", "ça", "齿轮",
+                "-40 C", "rover", "wheel", "seal", "torque", "a", "A", "ß"]
+
+
+def _memory_views(cache: dict) -> dict:
+    return {view: entry[1] for view, entry in cache.items() if view.startswith("memory/")}
+
+
+def _same_collection(patched, reloaded) -> None:
+    import numpy as np
+
+    assert patched.rows == reloaded.rows
+    np.testing.assert_array_equal(patched.matrix, reloaded.matrix)
+    assert (np.diff(patched._stems) >= 0).all()  # searched by bisection: must stay sorted
+    # the inverted index may list a stem's texts in another order, never other texts
+    assert sorted(zip(patched._stems.tolist(), patched._owners.tolist(), strict=True)) == \
+        sorted(zip(reloaded._stems.tolist(), reloaded._owners.tolist(), strict=True))
+
+
+def test_memory_tiers_patched_after_writes_equal_a_reload(mem, monkeypatch):
+    """After each write the memory views are patched with the changed rows, not
+    reloaded; after every kind of write (create, edit that moves a row, status
+    changes, reinforcement, undo, a row written without an audit) the patched
+    views hold exactly what a reload would, and the packs are the same."""
+    import random
+    import uuid
+
+    from atocore_tui.context.candidates import gather
+    from atocore_tui.search.text_vectors import TextCollection
+    from atocore_tui.store.models import Memory, utc_now
+
+    patches = []
+    real_patched = TextCollection.patched
+    monkeypatch.setattr(TextCollection, "patched",
+                        lambda self, *a, **k: patches.append(1) or real_patched(self, *a, **k))
+    rng = random.Random(5)
+
+    def text() -> str:
+        return " ".join(rng.choice(MEMORY_WORDS) for _ in range(rng.randint(1, 6)))
+
+    kinds = ["identity", "preference", "project", "knowledge", "episodic"]
+    ids = [mem.memories.create(rng.choice(kinds), f"{text()} {i}", project=rng.choice(["", "orion-drive"]),
+                               confidence=rng.choice([0.4, 0.9])).id for i in range(40)]
+    prompt = "gearbox lubricant seal torque at -40 C"
+    kept: dict = {}
+    gather(mem, prompt, "orion-drive", kept)
+    for step in range(60):
+        target = rng.choice(ids)
+        status = Memory.get_by_id(target).status
+        action = rng.choice(["create", "edit", "confidence", "invalidate", "supersede", "reinforce",
+                             "undo", "raw"])
+        if action == "create":
+            ids.append(mem.memories.create(rng.choice(kinds), f"{text()} new {step}",
+                                           project=rng.choice(["", "orion-drive"])).id)
+        elif action == "edit" and status == "active":
+            mem.memories.update(target, content=f"{text()} edited {step}")
+        elif action == "confidence" and status == "active":
+            mem.memories.update(target, confidence=rng.choice([0.3, 0.6, 1.0]))
+        elif action == "invalidate":
+            mem.memories.invalidate(target)
+        elif action == "supersede" and status == "active":
+            ids.append(mem.memories.supersede(target, f"{text()} replaces {step}").id)
+        elif action == "reinforce" and status == "active":
+            mem.memories.reinforce([target], Memory.get_by_id(target).content)
+        elif action == "undo":
+            try:
+                mem.memories.undo(target)
+            except (NotFound, ValidationError):
+                pass
+        elif action == "raw":
+            now = utc_now()
+            Memory.insert(id=uuid.uuid4().hex, memory_type=rng.choice(kinds), content=f"{text()} raw {step}",
+                          project="", confidence=1.0, status="active", created_at=now, updated_at=now).execute()
+        kept_candidates, _ = gather(mem, prompt, "orion-drive", kept)
+        fresh: dict = {}
+        fresh_candidates, _ = gather(mem, prompt, "orion-drive", fresh)
+        assert _memory_views(kept).keys() == _memory_views(fresh).keys()
+        for view, collection in _memory_views(kept).items():
+            _same_collection(collection, _memory_views(fresh)[view])
+        for key in ("identity_preference", "project_memories", "domain_knowledge"):
+            assert ([(i.ref, i.score, i.reason) for i in kept_candidates[key].items]
+                    == [(i.ref, i.score, i.reason) for i in fresh_candidates[key].items]), (step, key)
+    assert len(patches) > 60  # three views, most steps wrote something
+
+
+def test_a_replaced_database_reloads_the_memory_tiers(mem):
+    """A restore or salvage replaces rows without audits and bumps the chunks
+    version: the views reload instead of patching what is not there."""
+    from atocore_tui.context.candidates import gather
+    from atocore_tui.store.db import set_meta
+    from atocore_tui.store.models import Memory
+
+    first = mem.memories.create("knowledge", "gearbox lubricant PFPE Braycote")
+    second = mem.memories.create("knowledge", "wheel seal torque figures")
+    kept: dict = {}
+    gather(mem, "gearbox lubricant", None, kept)
+    # as a restore would: the rows replaced wholesale, newest audit and rowid unchanged
+    Memory.update(content="espresso grinder burrs").where(Memory.id == first.id).execute()
+    mem.memories.update(second.id, content="wheel seal torque figures, revised")
+    set_meta("chunks_version", "99")
+    gather(mem, "gearbox lubricant", None, kept)
+    contents = [row[2] for row in kept["memory/knowledge:"][1].rows]
+    assert "espresso grinder burrs" in contents and "gearbox lubricant PFPE Braycote" not in contents

@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from peewee import SQL, fn
 
-from ..search.text_vectors import TextCollection, TextVectors, collection
+from ..search.text_vectors import Changes, TextCollection, TextVectors, collection
+from ..search.vectors import chunks_version
 from ..store.models import Entity, EntityAudit, Memory, MemoryAudit, ProjectState, Relationship
 from . import format as fmt
 from .inference import ProjectChoice, by_hits, by_name, given
@@ -50,6 +51,9 @@ PREFERENCE_FLOOR = 0.20
 """Identity and preferences shape every answer, so a looser floor."""
 DUPLICATE_SIMILARITY = 0.95
 CHUNK_CANDIDATES = 16
+PATCH_LIMIT = 500
+"""A memory view is patched with the rows written since it was built while
+there are at most this many; more (an import, a review of hundreds) reloads it."""
 MAX_CONSIDERED = 40
 """Per tier, the best-ranked candidates that the receipt lists one by one; a
 tier never takes more than a few dozen items, and a receipt of thousands of
@@ -88,15 +92,33 @@ class Gatherer:
         self.query = engine.embedder.encode([prompt])[0]
         self.taken_vectors: list[np.ndarray] = []
         self._memory_signature: tuple | None = None
+        self._changed: dict[tuple, frozenset | None] = {}
 
     def memory_signature(self) -> tuple:
         """Changes whenever any memory does (every change is audited; the
         newest row's rowid catches rows written without an audit, such as bulk
-        imports); once per pack. Both are one index probe, where a count of
-        the rows reads them all."""
+        imports) and when the database was replaced (a restore or a salvage
+        bumps the chunks version); once per pack. Each part is one index probe,
+        where a count of the rows reads them all."""
         if self._memory_signature is None:
-            self._memory_signature = _newest(MemoryAudit, Memory)
+            self._memory_signature = (*_newest(MemoryAudit, Memory), chunks_version())
         return self._memory_signature
+
+    def changed_memories(self, since: tuple) -> frozenset | None:
+        """Ids of the memories written since the signature ``since`` (audited
+        changes and newer rows), or None where a reload is the answer: the
+        database was replaced, or more than PATCH_LIMIT changed."""
+        now = self.memory_signature()
+        if since[2] != now[2] or any(old is not None and (new is None or new < old)
+                                     for old, new in zip(since[:2], now[:2], strict=True)):
+            return None
+        if since not in self._changed:
+            audited = (MemoryAudit.select(MemoryAudit.memory).where(MemoryAudit.id > (since[0] or 0))
+                       .distinct().limit(PATCH_LIMIT + 1))
+            added = Memory.select(Memory.id).where(SQL("rowid") > (since[1] or 0)).limit(PATCH_LIMIT + 1)
+            ids = frozenset(row[0] for query in (audited, added) for row in self._rows(query))
+            self._changed[since] = ids if len(ids) <= PATCH_LIMIT else None
+        return self._changed[since]
 
     def _rows(self, query) -> list[tuple]:
         """A query's rows as the database gives them: every column here is text
@@ -138,16 +160,24 @@ class Gatherer:
     def memories(self, view: str, types: tuple[str, ...], projects: tuple[str, ...],
                  floor: float = RELEVANCE_FLOOR) -> TierCandidates:
         signature = self.memory_signature()
+        query = (Memory.select(Memory.id, Memory.memory_type, Memory.content, Memory.confidence,
+                               Memory.reference_count, Memory.status)
+                 .where(Memory.memory_type.in_(types) & Memory.project.in_(projects)
+                        & Memory.status.in_(("active", "superseded"))))
 
         def load():
-            rows = self._rows(Memory.select(Memory.id, Memory.memory_type, Memory.content, Memory.confidence,
-                                            Memory.reference_count, Memory.status)
-                              .where(Memory.memory_type.in_(types) & Memory.project.in_(projects)
-                                     & Memory.status.in_(("active", "superseded")))
-                              .order_by(Memory.memory_type, Memory.content, Memory.id))
+            rows = self._rows(query.order_by(Memory.memory_type, Memory.content, Memory.id))
             return rows, [(r[0], r[2]) for r in rows]
 
-        texts = self._collection(f"{view}:{','.join(projects)}", signature, load)
+        def changes(since: tuple) -> Changes | None:
+            ids = self.changed_memories(since)
+            if ids is None:
+                return None
+            rows = self._rows(query.where(Memory.id.in_(list(ids)))) if ids else []
+            return Changes(ids, rows, [(r[0], r[2]) for r in rows])
+
+        texts = collection(self.vectors, self.cache, f"{view}:{','.join(projects)}", signature, load,
+                           changes, _memory_order)
         if not len(texts):
             return TierCandidates()
         relevant = texts.relevance(self.prompt, self.query)
@@ -340,6 +370,13 @@ class Gatherer:
                      data={"source_file": h.source_file, "heading_path": h.heading_path,
                            "title": h.title, "project": h.project, "content": h.content})
             for h in hits])
+
+
+def _memory_order(row: tuple) -> tuple:
+    """A memory view's order (type, content, id), as its query's ORDER BY gives
+    it: SQLite compares text byte by byte, which for UTF-8 is code point order,
+    Python's."""
+    return row[1], row[2], row[0]
 
 
 def _newest(audit, model) -> tuple:
