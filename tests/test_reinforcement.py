@@ -160,3 +160,20 @@ def _nudge_times(value: float, times: int) -> float:
     for _ in range(times):
         value = min(reinforcement.CONFIDENCE_CAP, value + reinforcement.CONFIDENCE_STEP * (1 - value))
     return value
+
+
+def test_a_response_too_short_to_repeat_anything_still_counts_the_listed_ids(mem):
+    """A one-word response ("ok") can repeat no memory (MIN_SHARED tokens are
+    needed), so only the listed active ones are reinforced; two shared tokens
+    of a three-token memory are enough (2/3 >= OVERLAP_THRESHOLD)."""
+    service = mem.memories
+    short = service.create("knowledge", "bearing preload torque")
+    listed = service.create("knowledge", "Lid is friction-stir welded.")
+    invalid = service.create("knowledge", "Old lid process")
+    service.invalidate(invalid.id)
+    assert reinforcement.MIN_SHARED == 2
+    assert not reinforcement.may_repeat("ok") and not reinforcement.may_repeat("the torque")
+    assert service.reinforce([listed.id, invalid.id, "unknown"], "ok") == [listed.id]
+    assert service.reinforce([], "torque") == []
+    assert reinforcement.may_repeat("preload torque")
+    assert service.reinforce([], "preload torque") == [short.id]

@@ -24,6 +24,7 @@ only what the user trusts is in play.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 
 from ..search import terms
@@ -52,6 +53,17 @@ def repeats(memory_content: str, response_tokens: frozenset[str]) -> bool:
     """Whether a response repeats a memory strongly enough to count as using it."""
     mine = tokens(memory_content)
     return len(mine) >= MIN_TOKENS and overlap(mine, response_tokens) >= OVERLAP_THRESHOLD
+
+
+MIN_SHARED = math.ceil(MIN_TOKENS * OVERLAP_THRESHOLD)
+"""Tokens a response shares with any memory it repeats: a memory has at least
+MIN_TOKENS of them and the response holds OVERLAP_THRESHOLD of those."""
+
+
+def may_repeat(response_text: str) -> bool:
+    """Whether a response has enough tokens to repeat any memory at all (an
+    "ok" repeats none, so the memories need not be read to know it)."""
+    return len(tokens(response_text or "")) >= MIN_SHARED
 
 
 def nudged(confidence: float) -> float:
