@@ -419,3 +419,20 @@ def test_cli_bad_input(cli, args, code, message):
     assert got == code and message in text
     got, listed = cli("memory", "list", "--all")
     assert listed["memories"] == []
+
+
+@pytest.mark.parametrize("filters", [
+    {},  # the default: active ones
+    {"active_only": False},
+    {"status": "candidate"},
+    {"memory_type": "knowledge"},
+])
+def test_the_memory_list_walks_an_index_instead_of_sorting_every_memory(mem, filters):
+    """Newest-changed first, limited: SQLite reads the index on updated_at in
+    order and sorts only the ties, where without it every matching memory was
+    sorted (10 ms at 9,000 memories)."""
+    args = {"memory_type": None, "project": None, "active_only": True, "min_confidence": 0.0, "limit": 50,
+            "status": None, **filters}
+    sql, params = mem.memories.list_query(**args).sql()
+    plan = " | ".join(row[3] for row in mem.db.execute_sql(f"EXPLAIN QUERY PLAN {sql}", params).fetchall())
+    assert "USE TEMP B-TREE FOR ORDER BY" not in plan, plan

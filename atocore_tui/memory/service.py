@@ -115,6 +115,12 @@ class MemoryService(_OldNames):
         ``project=None`` means any project, ``""`` only cross-project memories;
         ``status`` (when given) replaces the ``active_only`` filter.
         """
+        query = self.list_query(memory_type, project, active_only, min_confidence, limit, status)
+        return [MemoryRecord.from_row(row) for row in query]
+
+    def list_query(self, memory_type: str | None, project: str | None, active_only: bool,
+                   min_confidence: float, limit: int, status: str | None):
+        """The query behind :meth:`list_memories` (validated arguments)."""
         query = Memory.select()
         if memory_type is not None:
             query = query.where(Memory.memory_type == validate_memory_type(memory_type))
@@ -128,8 +134,7 @@ class MemoryService(_OldNames):
         # Timestamps have whole seconds; the newest audit row orders changes within one.
         last_change = MemoryAudit.select(fn.MAX(MemoryAudit.id)).where(MemoryAudit.memory == Memory.id)
         query = query.order_by(Memory.updated_at.desc(), fn.COALESCE(last_change, 0).desc(), SQL("rowid").desc())
-        query = query.limit(validate_limit(limit))
-        return [MemoryRecord.from_row(row) for row in query]
+        return query.limit(validate_limit(limit))
 
     def audit(self, memory_id: str) -> list[AuditEntry]:
         """The memory's audit trail, oldest first."""
