@@ -349,3 +349,21 @@ def test_an_ingestion_writes_with_a_larger_page_cache_and_gives_it_back(engine, 
     engine.ingest(progress=lambda done, total, name: seen.append(cache_kib()))
     assert seen and set(seen) == {WRITE_CACHE_KIB}
     assert cache_kib() == READ_CACHE_KIB
+
+
+def test_a_named_pipe_is_skipped_and_a_symlink_inside_the_source_is_read(engine, vault):
+    """A FIFO named like a note would block the read forever (nothing writes to
+    it); a link to a note inside the vault is read like the note."""
+    import os
+
+    os.mkfifo(vault / "personal" / "pipe.md")
+    (vault / "personal" / "alias.md").symlink_to(vault / "personal" / "pipe.md")
+    target = next(p for p in sorted(vault.rglob("*.md")) if not p.is_symlink() and p.name != "pipe.md"
+                  and not any(part.startswith(".") for part in p.relative_to(vault).parts))
+    (vault / "personal" / "inside-link.md").symlink_to(target)
+    summary = engine.ingest().summary()
+    reasons = {s["path"]: s["reason"] for s in summary["skipped"]}
+    assert reasons["personal/pipe.md"] == "not a regular file"
+    assert reasons["personal/alias.md"] == "not a regular file"
+    assert Document.get(Document.path == "personal/inside-link.md").content_hash == \
+        Document.get(Document.path == target.relative_to(vault).as_posix()).content_hash

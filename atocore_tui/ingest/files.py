@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -101,20 +102,29 @@ def walk(scope: Scope) -> list[str]:
 
 
 def read_file(root: Path, relative: str, max_bytes: int) -> ReadFile:
-    """Read and check one file; raises :class:`Skip` with the reason if it is unusable."""
-    path = root / relative
-    kind = TEXT_SUFFIXES.get(path.suffix.lower())
+    """Read and check one file; raises :class:`Skip` with the reason if it is unusable.
+
+    Plain ``os`` calls on strings, one ``lstat`` for a regular file: the
+    ``pathlib`` version (a Path per file, ``is_symlink`` then ``stat`` then
+    ``read_bytes``) took about twice as long, a fifth of a 5,000-note ingest.
+    """
+    path = os.path.join(root, relative)
+    suffix = os.path.splitext(relative)[1]
+    kind = TEXT_SUFFIXES.get(suffix.lower())
     if kind is None:
-        raise Skip(f"unsupported file type ({path.suffix or 'no extension'})")
+        raise Skip(f"unsupported file type ({suffix or 'no extension'})")
     try:
-        if path.is_symlink():
-            target = path.resolve()
-            if root not in target.parents:
+        info = os.lstat(path)
+        if stat.S_ISLNK(info.st_mode):
+            if root not in Path(path).resolve().parents:
                 raise Skip("symlink points outside the source")
-        stat = path.stat()
-        if stat.st_size > max_bytes:
-            raise Skip(f"too large ({stat.st_size:,} bytes; limit {max_bytes:,})")
-        data = path.read_bytes()
+            info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):  # a named pipe would block the read
+            raise Skip("not a regular file")
+        if info.st_size > max_bytes:
+            raise Skip(f"too large ({info.st_size:,} bytes; limit {max_bytes:,})")
+        with open(path, "rb", buffering=0) as handle:
+            data = handle.readall()
     except OSError as exc:
         raise Skip(f"unreadable: {exc.strerror or exc}") from None
     if b"\x00" in data[:BINARY_SNIFF_BYTES]:
@@ -127,6 +137,6 @@ def read_file(root: Path, relative: str, max_bytes: int) -> ReadFile:
         text=text,
         content_hash=hashlib.sha256(data).hexdigest(),
         size=len(data),
-        mtime=stat.st_mtime,
+        mtime=info.st_mtime,
         kind=kind,
     )
