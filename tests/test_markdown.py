@@ -1,3 +1,5 @@
+import pytest
+
 from atocore_tui.ingest.markdown import inline_tags, parse_document, render_wikilinks
 
 NOTE = """---
@@ -153,3 +155,12 @@ def test_a_long_paragraph_is_cut_into_even_pieces_and_keeps_its_heading():
     assert max(sizes) <= 1200 and min(sizes) >= 0.6 * max(sizes)
     joined = " ".join(c.content.replace("# Wing in a slipstream", "").strip() for c in doc.chunks)
     assert joined.split() == (sentence * 18).split()
+
+
+@pytest.mark.parametrize("filename", ["a/b.tar.gz", "foo.", ".hidden", "x/y_z-w.md", "noext", "a.b/c",
+                                      "dir/.md", "a..md", "Über_Lager--notes.md"])
+def test_a_title_from_the_file_name_is_its_stem_as_pathlib_reads_it(filename):
+    from pathlib import PurePath
+
+    expected = " ".join(PurePath(filename).stem.replace("_", " ").replace("-", " ").split()).capitalize()
+    assert parse_document("no heading here\n", filename).title == (expected or filename)

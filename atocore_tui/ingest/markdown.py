@@ -13,13 +13,14 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass, field
-from pathlib import PurePath
 
 import yaml
 
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 """libyaml's safe loader where installed (6x faster on front matter), else PyYAML's."""
 HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$")
+TITLE = re.compile(r"^#[ \t]+(.+?)[ \t#]*$")
+SEPARATORS = re.compile(r"[-_]+")
 FENCE = re.compile(r"^[ \t]{0,3}(`{3,}|~{3,})")
 WIKILINK = re.compile(r"(!?)\[\[([^\]|#\n]*)(#[^\]|\n]*)?(?:\|([^\]\n]+))?\]\]")
 INLINE_TAG = re.compile(r"(?<![\w/#&:\[])#([A-Za-z][\w\-/]*)")
@@ -73,7 +74,7 @@ def render_wikilinks(text: str) -> str:
             shown = f"{target} > {part}" if target else part
         return shown
 
-    return WIKILINK.sub(repl, text)
+    return WIKILINK.sub(repl, text) if "[[" in text else text
 
 
 def normalise_tag(tag: str) -> str:
@@ -82,6 +83,8 @@ def normalise_tag(tag: str) -> str:
 
 def inline_tags(text: str) -> list[str]:
     """``#tags`` in prose: not inside code, not headings, not colours."""
+    if "#" not in text:
+        return []
     text = INLINE_CODE.sub(" ", FENCED_BLOCK.sub(" ", text))
     found: dict[str, None] = {}
     for match in INLINE_TAG.finditer(text):
@@ -137,8 +140,10 @@ def _front_matter_tags(value, warnings: list[str]) -> list[str]:
 
 
 def _pretty_stem(filename: str) -> str:
-    stem = PurePath(filename).stem
-    return re.sub(r"[-_]+", " ", stem).strip().capitalize() or filename
+    name = filename.rsplit("/", 1)[-1]
+    dot = name.rfind(".")
+    stem = name[:dot] if 0 < dot < len(name) - 1 else name  # as PurePath.stem, without a Path
+    return SEPARATORS.sub(" ", stem).strip().capitalize() or filename
 
 
 class _Lines:
@@ -335,9 +340,9 @@ def parse_document(text: str, filename: str, *, max_chars: int = 1200, min_chars
 
     raw_title = front.get("title")
     title = str(raw_title).strip() if raw_title not in (None, "") else ""
-    if not title and not plain_text:
+    if not title and not plain_text and "#" in text:
         for line in text[body_start:].splitlines():
-            h1 = re.match(r"^#[ \t]+(.+?)[ \t#]*$", line)
+            h1 = TITLE.match(line)
             if h1:
                 title = render_wikilinks(h1.group(1).strip())
                 break
