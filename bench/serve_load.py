@@ -16,6 +16,7 @@ between runs on a shared machine; ratios within a run are steadier).
     .venv/bin/python bench/serve_load.py --chunks 10000 --clients 8
     .venv/bin/python bench/serve_load.py --chunks 100000 --workers 1 2
     .venv/bin/python bench/serve_load.py --chunks 100000 --keep /tmp/atocore-serve-load
+    .venv/bin/python bench/serve_load.py --duration 600 --rss-every 10 --reads-only   # memory over 10 min
 """
 
 from __future__ import annotations
@@ -43,6 +44,9 @@ MIX = [  # (weight, name)
     (25, "context"), (35, "query"), (15, "memory_list"), (5, "memory_create"),
     (15, "interaction_record"), (5, "interaction_list"),
 ]
+WRITES = ("memory_create", "interaction_record")
+"""Left out with ``--reads-only``: the data dir stays as it is, so whatever the
+server's memory does over a long run is the server's, not the data's growth."""
 
 
 def prepare(workdir: Path, chunks: int, seed: int) -> tuple[Path, Path, dict]:
@@ -171,11 +175,12 @@ def request_for(name: str, rng: random.Random, prompts: list[str]) -> tuple[str,
     return "GET", "/interactions?client=serve_load&limit=50", None
 
 
-def client(port: int, seed: int, stop: float, prompts: list[str], out: list, fresh: bool = False) -> None:
+def client(port: int, seed: int, stop: float, prompts: list[str], out: list, fresh: bool = False,
+           reads_only: bool = False) -> None:
     """One client: requests back to back over a keep-alive connection, or with
     ``fresh`` a new connection per request (as a hook running curl would)."""
     rng = random.Random(seed)
-    names = [name for weight, name in MIX for _ in range(weight)]
+    names = [name for weight, name in MIX for _ in range(weight) if not (reads_only and name in WRITES)]
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     while time.monotonic() < stop:
         name = rng.choice(names)
@@ -223,7 +228,7 @@ def run_load(vault: Path, data: Path, args, workers: int) -> dict:
         results: list = []
         stop = time.monotonic() + args.duration
         threads = [threading.Thread(target=client, args=(port, args.seed + i, stop, prompts, results,
-                                                         args.fresh_connections))
+                                                         args.fresh_connections, args.reads_only))
                    for i in range(args.clients)]
         started, client_cpu = time.perf_counter(), time.process_time()
         samples: list[tuple[float, float]] = []
@@ -288,6 +293,8 @@ def main() -> int:
                         help="server worker processes; several values run one after the other (e.g. 1 2)")
     parser.add_argument("--rss-every", type=float, default=0.0, metavar="S",
                         help="sample the server's RSS every S seconds of the load (watch it stay flat)")
+    parser.add_argument("--reads-only", action="store_true",
+                        help="leave out the routes that write (memory_create, interaction_record)")
     parser.add_argument("--fresh-connections", action="store_true",
                         help="a new connection per request instead of one keep-alive connection per client "
                              "(workers share connections, not requests: with keep-alive and few clients "
