@@ -29,6 +29,7 @@ vectors + fusion).
     .venv/bin/python bench/vs_bm25.py
     .venv/bin/python bench/vs_bm25.py --passages 5000 --queries 500 --source synthetic
     .venv/bin/python bench/vs_bm25.py --set retrieval.top_k=10     # any engine setting
+    .venv/bin/python bench/vs_bm25.py --repeat 5     # medians of five alternating runs per side
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ import json
 import random
 import re
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -158,6 +160,15 @@ def side_engine(passages: list[str], prompts: list[str], n_queries: int,
     return result
 
 
+def median_run(found: list[dict]) -> dict:
+    """One side's figures: the median of each number over its runs."""
+    merged = dict(found[0])
+    for key, value in found[0].items():
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            merged[key] = statistics.median(run[key] for run in found)
+    return merged
+
+
 def child(args) -> int:
     _, passages, prompts = load_data(args.source, args.passages)
     if args.side == "bm25s":
@@ -178,6 +189,8 @@ def main() -> int:
     parser.add_argument("--source", choices=["cranfield", "synthetic"], default="cranfield")
     parser.add_argument("--side", choices=["bm25s", "engine"], help=argparse.SUPPRESS)
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--repeat", type=int, default=1, metavar="N",
+                        help="run each side N times, alternating, and report the medians")
     parser.add_argument("--semantic", action="store_true",
                         help="then run the semantic pass and time the queries again with every side on")
     parser.add_argument("--set", action="append", default=[], metavar="SETTING=VALUE",
@@ -191,20 +204,23 @@ def main() -> int:
         raise SystemExit(f"--set wants SETTING=VALUE, got {bad[0]!r}")
     used, passages, _ = load_data(args.source, args.passages)
     env = run_environment()
-    sides = {}
-    for side in ("bm25s", "engine"):
-        done = subprocess.run([sys.executable, __file__, "--side", side, "--passages", str(args.passages),
-                               "--queries", str(args.queries), "--source", args.source,
-                               *(["--semantic"] if args.semantic else []),
-                               *(f"--set={pair}" for pair in args.set)],
-                              cwd=ROOT, capture_output=True, text=True)
-        if done.returncode != 0:
-            print(done.stdout, done.stderr, file=sys.stderr)
-            raise SystemExit(f"the {side} side failed")
-        sides[side] = json.loads(done.stdout.strip().splitlines()[-1])
+    runs: dict[str, list[dict]] = {"bm25s": [], "engine": []}
+    for _ in range(args.repeat):  # the sides alternate, so a noisy minute hits both
+        for side in ("bm25s", "engine"):
+            done = subprocess.run([sys.executable, __file__, "--side", side, "--passages", str(args.passages),
+                                   "--queries", str(args.queries), "--source", args.source,
+                                   *(["--semantic"] if args.semantic else []),
+                                   *(f"--set={pair}" for pair in args.set)],
+                                  cwd=ROOT, capture_output=True, text=True)
+            if done.returncode != 0:
+                print(done.stdout, done.stderr, file=sys.stderr)
+                raise SystemExit(f"the {side} side failed")
+            runs[side].append(json.loads(done.stdout.strip().splitlines()[-1]))
+    sides = {side: median_run(found) for side, found in runs.items()}
     ref, eng = sides["bm25s"], sides["engine"]
     if args.json:
-        print(json.dumps({"environment": env, "passages": used, **sides}))
+        print(json.dumps({"environment": env, "passages": used, **sides,
+                          **({"runs": runs} if args.repeat > 1 else {})}))
         return 0
     mean_chars = sum(map(len, passages)) / len(passages)
     print(f"{len(passages):,} passages: {used}, {mean_chars:.0f} chars on average; "
@@ -238,6 +254,13 @@ def main() -> int:
         print(f"| semantic pass, chunks/s (after the ingest) | | {eng['semantic_docs_per_s']:,.0f} | | |")
         print(f"| peak RSS before the semantic pass, MB | {ref['peak_rss_mb']:.0f} | {eng['peak_rss_fast_mb']:.0f} "
               f"| {eng['peak_rss_fast_mb'] / ref['peak_rss_mb']:.2f}x | |")
+    if args.repeat > 1:
+        def spread(key: str) -> str:
+            ratios = sorted(e[key] / r[key] for r, e in zip(runs["bm25s"], runs["engine"], strict=True))
+            return f"{ratios[0]:.2f}x to {ratios[-1]:.2f}x"
+        print(f"medians of {args.repeat} runs per side, alternating; the ratios of single pairs: ingest "
+              f"{spread('docs_per_s')}, query p50 {spread('query_p50_ms')}, "
+              f"peak RSS {spread('peak_rss_mb')}")
     print(f"engine: {eng['chunks']:,} chunks, index current after ingest: {eng['index_current']}; "
           f"{eng['queries']} timed queries per side after {WARMUP} warm-up")
     return 0
