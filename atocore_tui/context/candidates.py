@@ -124,7 +124,7 @@ class Gatherer:
     def _rows(self, query) -> list[tuple]:
         """A query's rows as the database gives them: every column here is text
         or a number, so Peewee's per-value conversion (about 8 µs a row) is
-        skipped. A tier reloads every row after each write: 6,000 memories."""
+        skipped (a full load of a view reads every row: 9,000 memories)."""
         return self.engine.db.execute(query).fetchall()
 
     def _collection(self, view: str, signature, load) -> TextCollection:
