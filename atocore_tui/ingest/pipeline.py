@@ -12,6 +12,7 @@ saved to disk every few seconds and at the end.
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -55,8 +56,14 @@ _DOCUMENT_INSERT = (f"INSERT INTO document (source, path, {', '.join(_DOCUMENT_C
                     f"VALUES ({', '.join('?' * (len(_DOCUMENT_COLUMNS) + 2))})")
 _CHUNK_COLUMNS = ("key", "chunk_id", "ordinal", "heading_path", "title", "content", "tags",
                   "content_hash", "char_start", "char_end", "line_start", "line_end")
-_CHUNK_INSERT = (f"INSERT INTO chunk (document_id, {', '.join(_CHUNK_COLUMNS)}) "
-                 f"VALUES ({', '.join('?' * (len(_CHUNK_COLUMNS) + 1))})")
+_CHUNK_INSERT = f"INSERT INTO chunk (document_id, {', '.join(_CHUNK_COLUMNS)}) VALUES "
+_CHUNK_ROW = f"({', '.join('?' * (len(_CHUNK_COLUMNS) + 1))})"
+CHUNKS_PER_STATEMENT = 500
+"""New chunks go in as multi-row INSERTs of this many. The full-text index
+(filled by the insert trigger) syncs its pending terms at every statement's
+savepoint, so a statement per chunk (``executemany``) made FTS5 write a tiny
+segment per chunk: 5,000 chunks took 303 ms to insert with the trigger and
+22 ms without; in statements of 500, 80 ms."""
 
 
 def _document_values(fields: dict) -> tuple:
@@ -66,6 +73,11 @@ def _document_values(fields: dict) -> tuple:
 
 def _chunk_values(document_id: int, row: dict) -> tuple:
     return (document_id, *(getattr(Chunk, name).db_value(row[name]) for name in _CHUNK_COLUMNS))
+
+
+def _variable_limit(cursor) -> int:
+    """The most ``?`` one statement may hold on this connection's SQLite."""
+    return int(cursor.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))
 
 
 def chunk_key(source: str, path: str, slot: str) -> int:
@@ -369,8 +381,11 @@ class Ingester:
                     cursor.execute(f"DELETE FROM chunk WHERE key IN ({', '.join('?' * len(gone))})", gone)
             new_rows = [_chunk_values(document_ids[p.report.path], row)
                         for p in planned for is_new, row in p.rows if is_new]
-            if new_rows:
-                cursor.executemany(_CHUNK_INSERT, new_rows)
+            per = max(1, min(CHUNKS_PER_STATEMENT, _variable_limit(cursor) // (len(_CHUNK_COLUMNS) + 1)))
+            for start in range(0, len(new_rows), per):
+                values = new_rows[start:start + per]
+                cursor.execute(_CHUNK_INSERT + ", ".join([_CHUNK_ROW] * len(values)),
+                               [value for row in values for value in row])
             for p in planned:
                 for is_new, row in p.rows:
                     if not is_new:
