@@ -513,3 +513,23 @@ def test_a_worker_runs_requests_on_a_few_threads(engine):
         assert client.get("/health").status_code == 200
         limiter = client.portal.call(anyio.to_thread.current_default_thread_limiter)
         assert limiter.total_tokens == REQUEST_THREADS == 4
+
+
+def test_a_warmed_worker_runs_numpy_blas_on_one_thread(engine):
+    """OpenBLAS's idle threads spin after each product and took a core from the
+    request threads under load; a server worker keeps one (the rest of the
+    process's BLAS settings untouched elsewhere: the limits are restored here)."""
+    from threadpoolctl import ThreadpoolController
+
+    from atocore_tui.server import BLAS_THREADS, warm
+
+    controller = ThreadpoolController()
+    blas = [lib for lib in controller.info() if lib["user_api"] == "blas"]
+    assert blas, "numpy's BLAS was not found"
+    original = controller.limit(limits={lib["prefix"]: lib["num_threads"] for lib in blas})
+    try:
+        warm(engine)
+        assert [lib["num_threads"] for lib in ThreadpoolController().info()
+                if lib["user_api"] == "blas"] == [BLAS_THREADS] * len(blas)
+    finally:
+        original.restore_original_limits()

@@ -111,6 +111,25 @@ def serve(engine: Engine, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, al
     return 0
 
 
+BLAS_THREADS = 1
+"""Threads numpy's BLAS may use in a server worker. OpenBLAS starts one per
+core and keeps them spinning after each product (the tiers' relevance is a
+matrix-vector product over thousands of rows), so under load they burned a
+core the request threads needed: 100k chunks, 8 clients, one worker, 20 s
+(bench/serve_load.py): 81.3 -> 91.6 req/s, p99 278 -> 225 ms, 44 -> 59
+requests per CPU-second; two workers 88.6 -> 113.4 req/s. A lone request is
+a little slower (context p50 20.3 -> 24.1 ms with one client), so only the
+server sets it; the workstation, the CLI and MCP keep numpy's default."""
+
+
+def limit_blas_threads() -> None:
+    """Set this process's BLAS to BLAS_THREADS (threadpoolctl finds the
+    library numpy loaded, whatever its build calls the setter)."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(BLAS_THREADS, user_api="blas")  # stays set for the process
+
+
 def warm(engine: Engine) -> None:
     """Load the model and the vector index before the first request (a
     worker would otherwise pay for it inside someone's request). A model that
@@ -125,6 +144,7 @@ def warm(engine: Engine) -> None:
         print(f"atocore-tui: warning: {error}", file=sys.stderr)
     # what the request threads free goes back to the system (see atocore_tui.heap)
     start_trimming()
+    limit_blas_threads()
     # the semantic vectors still missing, in a low-priority background thread
     # (one pass per data dir: with several workers, one of them runs it)
     engine.start_semantic_pass(on_error=lambda message: print(f"atocore-tui: warning: {message}", file=sys.stderr))
