@@ -512,7 +512,54 @@ def test_a_worker_runs_requests_on_a_few_threads(engine):
     with TestClient(create_app(engine), base_url="http://127.0.0.1") as client:  # runs the lifespan
         assert client.get("/health").status_code == 200
         limiter = client.portal.call(anyio.to_thread.current_default_thread_limiter)
-        assert limiter.total_tokens == REQUEST_THREADS == 4
+        assert limiter.total_tokens == REQUEST_THREADS == 2
+
+
+def test_long_routes_leave_the_request_threads_to_other_clients(engine, monkeypatch):
+    """An ingestion and a backup held running at once (as long ones would be)
+    take their own threads: queries from other clients are still answered,
+    and both long answers arrive once they finish."""
+    import threading
+
+    from starlette.testclient import TestClient
+
+    from atocore_tui.server.app import LONG_THREADS, REQUEST_THREADS, create_app
+
+    release, started = threading.Event(), threading.Semaphore(0)
+
+    def held(real):
+        def run(*args, **kwargs):
+            started.release()
+            release.wait()
+            return real(*args, **kwargs)
+        return run
+
+    monkeypatch.setattr(engine, "ingest", held(engine.ingest))
+    monkeypatch.setattr(engine.backups, "create", held(engine.backups.create))
+    answers: dict = {}
+    with TestClient(create_app(engine), base_url="http://127.0.0.1") as client:
+        long = [threading.Thread(target=lambda: answers.__setitem__("ingest", client.post("/ingest/sources"))),
+                threading.Thread(target=lambda: answers.__setitem__("backup", client.post("/admin/backup", json={})))]
+        try:
+            for thread in long:
+                thread.start()
+            assert started.acquire(timeout=10) and started.acquire(timeout=10)  # both are running
+            assert LONG_THREADS >= 2 >= REQUEST_THREADS
+            quick = [threading.Thread(target=lambda i=i: answers.__setitem__(
+                f"query{i}", client.post("/query", json={"prompt": "gearbox lubricant", "top_k": 3})))
+                for i in range(REQUEST_THREADS + 2)]
+            for thread in quick:
+                thread.start()
+            for thread in quick:
+                thread.join(20)
+            assert all(answers.get(f"query{i}") is not None and answers[f"query{i}"].status_code == 200
+                       for i in range(REQUEST_THREADS + 2)), "queries waited for the long routes"
+        finally:
+            release.set()
+            for thread in long:
+                thread.join(30)
+    assert answers["ingest"].status_code == 200 and answers["ingest"].json()["summary"]["ingested"] > 0
+    assert answers["backup"].status_code == 200
 
 
 def test_a_warmed_worker_runs_numpy_blas_on_one_thread(engine):

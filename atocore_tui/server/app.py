@@ -31,20 +31,28 @@ def token_from_env(env: dict | None = None) -> str | None:
     return value or None
 
 
-REQUEST_THREADS = 4
+REQUEST_THREADS = 2
 """Threads that run requests in a worker (the routes are plain ``def``; anyio's
 default is 40). Python runs one of them at a time, so more only wait for the
-GIL and hold memory: 100k chunks, 8 clients, one worker, a connection per
-request (bench/serve_load.py): 40 threads 33.8 req/s, p99 1,499 ms, RSS 347 MB;
-8 threads 37.8 req/s, p99 1,165 ms; 4 threads 40.6-43.2 req/s, p99 530-545 ms,
-RSS 285-306 MB; with two workers 49.7 -> 59.7 req/s."""
+GIL and hold memory. 100k chunks, 8 clients, a connection per request
+(bench/serve_load.py): 40 threads 33.8 req/s, p99 1,499 ms; 4 threads
+40.6-43.2 req/s, p99 530-545 ms. Once numpy's BLAS stopped spinning
+(``server.BLAS_THREADS``), 2 threads beat 3 and 4 in interleaved runs: one
+worker 106.6 / 99.0 / 79.6 req/s, p99 152 / 187 / 227 ms; two workers 125.3 /
+123.3 / 106.9 req/s, p99 188 / 208 / 290 ms. Routes that can run for minutes
+use their own threads (LONG_THREADS), so they never hold these."""
+LONG_THREADS = 2
+"""Threads for the routes that can run for minutes (ingestion, backups and
+their checks, extraction over the whole log): :func:`~.deps.run_long`."""
 
 
 @contextlib.asynccontextmanager
-async def _lifespan(_app):
+async def _lifespan(app):
+    import anyio
     import anyio.to_thread
 
     anyio.to_thread.current_default_thread_limiter().total_tokens = REQUEST_THREADS
+    app.state.long_limiter = anyio.CapacityLimiter(LONG_THREADS)
     yield
 
 

@@ -3,21 +3,22 @@ conflicts and graduation (the same engine calls as ``/graph/…``)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from ..errors import NotFound, ValidationError
 from .bodies import BackupBody, ResolveBody
-from .deps import EngineDep
+from .deps import EngineDep, run_long
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 
 
 @router.post("/backup")
-def create(engine: EngineDep, body: BackupBody | None = None) -> dict:
+async def create(engine: EngineDep, request: Request, body: BackupBody | None = None) -> dict:
     """Snapshot the database (and, with ``include_index`` or the original's
     ``include_chroma``, the vector index); returns the metadata."""
     body = body or BackupBody()
-    return engine.backups.create(include_index=body.include_index or body.include_chroma, label=body.label)
+    return await run_long(request, engine.backups.create, include_index=body.include_index or body.include_chroma,
+                          label=body.label)
 
 
 @router.get("/backup")
@@ -26,10 +27,10 @@ def list_(engine: EngineDep) -> dict:
 
 
 @router.get("/backup/{stamp}/validate")
-def validate(stamp: str, engine: EngineDep) -> dict:
+async def validate(stamp: str, engine: EngineDep, request: Request) -> dict:
     """Check a backup; 404 when there is none by that stamp (malformed ones included)."""
     try:
-        return engine.backups.validate(stamp)
+        return await run_long(request, engine.backups.validate, stamp)
     except ValidationError as error:
         raise NotFound(f"backup not found: {stamp} ({error})") from None
 

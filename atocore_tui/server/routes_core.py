@@ -11,7 +11,7 @@ from .. import __version__
 from ..errors import NotFound, ValidationError
 from . import original
 from .bodies import ContextBody, IngestBody, QueryBody
-from .deps import EngineDep
+from .deps import EngineDep, run_long
 
 if TYPE_CHECKING:
     from ..engine import Engine
@@ -34,23 +34,22 @@ def check_ingest_path(path: str) -> str:
 
 
 @router.post("/ingest", tags=["ingest"])
-def ingest(body: IngestBody, engine: EngineDep) -> dict:
+async def ingest(body: IngestBody, engine: EngineDep, request: Request) -> dict:
     """Ingest one file or folder inside a configured source (incremental)."""
-    report = engine.ingest(check_ingest_path(body.path), project=body.project,
-                           purge_deleted=body.purge_deleted)
-    return _ingested(engine, report)
+    path = check_ingest_path(body.path)
+    return await run_long(request, _ingest, engine, path, project=body.project, purge_deleted=body.purge_deleted)
 
 
 @router.post("/ingest/sources", tags=["ingest"])
-def ingest_sources(engine: EngineDep, purge_deleted: bool = False) -> dict:
+async def ingest_sources(engine: EngineDep, request: Request, purge_deleted: bool = False) -> dict:
     """Ingest every configured source."""
-    report = engine.ingest(None, purge_deleted=purge_deleted)
-    return _ingested(engine, report)
+    return await run_long(request, _ingest, engine, None, purge_deleted=purge_deleted)
 
 
-def _ingested(engine: Engine, report) -> dict:
-    """The answer to an ingestion; changed chunks get their semantic vectors
+def _ingest(engine: Engine, path: str | None, **options) -> dict:
+    """An ingestion and its answer; changed chunks get their semantic vectors
     from a background pass (its progress is in /health)."""
+    report = engine.ingest(path, **options)
     engine.start_semantic_pass()
     return {"results": report.results(), "summary": report.summary()}
 

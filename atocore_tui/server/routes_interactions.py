@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from . import original
 from .bodies import ExtractBody, InteractionBody
-from .deps import EngineDep
+from .deps import EngineDep, run_long
 
 router = APIRouter()
 
@@ -34,10 +34,10 @@ def list_(engine: EngineDep, project: str | None = None, session_id: str | None 
 
 
 @router.post("/interactions/extract", tags=["interactions"])
-def extract_all(engine: EngineDep, body: ExtractBody | None = None) -> dict:
+async def extract_all(engine: EngineDep, request: Request, body: ExtractBody | None = None) -> dict:
     """Turn past interactions into candidate memories (re-running adds no duplicates)."""
     body = body or ExtractBody()
-    return engine.interactions.extract_all(since=body.since, project=body.project)
+    return await run_long(request, engine.interactions.extract_all, since=body.since, project=body.project)
 
 
 @router.get("/interactions/{interaction_id}", tags=["interactions"])
