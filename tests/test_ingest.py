@@ -392,3 +392,25 @@ def test_chunks_inserted_many_to_a_statement_leave_a_consistent_full_text_index(
     assert indexed == Chunk.select().count()
     for i in (0, 499, 500, 699):
         assert engine.query(f"zirk{i}", 1)[0].heading_path == f"Bulk {i}"
+
+
+def test_chunks_changed_by_an_edit_are_replaced_in_the_index_word_for_word(engine, vault):
+    """A re-ingest after 600 notes were edited replaces their chunks (same keys,
+    new text) in a few statements: the full-text index holds the new words, not
+    the old, and passes FTS5's integrity check."""
+    from atocore_tui.store.models import Chunk
+
+    for i in range(600):
+        write(vault / "bulk" / f"note-{i:04d}.md", f"# Bulk {i}\n\nThe old strut is oldword{i}.\n")
+    engine.ingest()
+    keys = {c.key for c in Chunk.select(Chunk.key).where(Chunk.heading_path.startswith("Bulk "))}
+    for i in range(600):
+        write(vault / "bulk" / f"note-{i:04d}.md", f"# Bulk {i}\n\nThe new strut is newword{i}, stiffer.\n")
+    summary = engine.ingest().summary()
+    assert summary["chunks_updated"] == 600 and summary["chunks_added"] == 0
+    assert {c.key for c in Chunk.select(Chunk.key).where(Chunk.heading_path.startswith("Bulk "))} == keys
+    engine.db.execute_sql("INSERT INTO chunk_fts(chunk_fts, rank) VALUES ('integrity-check', 1)")
+    for i in (0, 299, 599):
+        assert engine.query(f"newword{i}", 1)[0].heading_path == f"Bulk {i}"
+    stale = engine.db.execute_sql("SELECT count(*) FROM chunk_fts WHERE chunk_fts MATCH 'oldword0'").fetchone()[0]
+    assert stale == 0

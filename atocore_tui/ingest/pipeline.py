@@ -379,17 +379,18 @@ class Ingester:
                 for start in range(0, len(removed), _IDS_PER_SELECT):
                     gone = removed[start:start + _IDS_PER_SELECT]
                     cursor.execute(f"DELETE FROM chunk WHERE key IN ({', '.join('?' * len(gone))})", gone)
-            new_rows = [_chunk_values(document_ids[p.report.path], row)
-                        for p in planned for is_new, row in p.rows if is_new]
+            # changed chunks are replaced (every column is rewritten, the key
+            # stays): deleted in one statement, inserted with the new ones
+            changed = [row["key"] for p in planned for is_new, row in p.rows if not is_new]
+            for start in range(0, len(changed), _IDS_PER_SELECT):
+                part = changed[start:start + _IDS_PER_SELECT]
+                cursor.execute(f"DELETE FROM chunk WHERE key IN ({', '.join('?' * len(part))})", part)
+            rows = [_chunk_values(document_ids[p.report.path], row) for p in planned for _, row in p.rows]
             per = max(1, min(CHUNKS_PER_STATEMENT, _variable_limit(cursor) // (len(_CHUNK_COLUMNS) + 1)))
-            for start in range(0, len(new_rows), per):
-                values = new_rows[start:start + per]
+            for start in range(0, len(rows), per):
+                values = rows[start:start + per]
                 cursor.execute(_CHUNK_INSERT + ", ".join([_CHUNK_ROW] * len(values)),
                                [value for row in values for value in row])
-            for p in planned:
-                for is_new, row in p.rows:
-                    if not is_new:
-                        Chunk.update(**row).where(Chunk.key == row["key"]).execute()
             version = bump_counter(CHUNKS_VERSION)
         self.vectors.apply(removed, keys, vectors, version)
 
