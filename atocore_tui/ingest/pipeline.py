@@ -375,15 +375,12 @@ class Ingester:
                     document_ids.update(cursor.execute(
                         f"SELECT path, id FROM document WHERE source = ? AND path IN ({marks})",
                         [part[0].report.source, *(p.report.path for p in part)]).fetchall())
-            if removed:
-                for start in range(0, len(removed), _IDS_PER_SELECT):
-                    gone = removed[start:start + _IDS_PER_SELECT]
-                    cursor.execute(f"DELETE FROM chunk WHERE key IN ({', '.join('?' * len(gone))})", gone)
-            # changed chunks are replaced (every column is rewritten, the key
-            # stays): deleted in one statement, inserted with the new ones
-            changed = [row["key"] for p in planned for is_new, row in p.rows if not is_new]
-            for start in range(0, len(changed), _IDS_PER_SELECT):
-                part = changed[start:start + _IDS_PER_SELECT]
+            # chunks gone, and chunks changed (replaced: every column is
+            # rewritten, the key stays), deleted a few hundred to a statement;
+            # the changed ones go back in with the new ones below
+            gone = removed + [row["key"] for p in planned for is_new, row in p.rows if not is_new]
+            for start in range(0, len(gone), _IDS_PER_SELECT):
+                part = gone[start:start + _IDS_PER_SELECT]
                 cursor.execute(f"DELETE FROM chunk WHERE key IN ({', '.join('?' * len(part))})", part)
             rows = [_chunk_values(document_ids[p.report.path], row) for p in planned for _, row in p.rows]
             per = max(1, min(CHUNKS_PER_STATEMENT, _variable_limit(cursor) // (len(_CHUNK_COLUMNS) + 1)))
