@@ -127,8 +127,8 @@ class Gatherer:
         skipped (a full load of a view reads every row: 9,000 memories)."""
         return self.engine.db.execute(query).fetchall()
 
-    def _collection(self, view: str, signature, load) -> TextCollection:
-        return collection(self.vectors, self.cache, view, signature, load)
+    def _collection(self, view: str, signature, load, changes=None, order=None) -> TextCollection:
+        return collection(self.vectors, self.cache, view, signature, load, changes, order)
 
     # ------------------------------------------------------------ tier 1
     def project_state(self) -> TierCandidates:
@@ -176,8 +176,7 @@ class Gatherer:
             rows = self._rows(query.where(Memory.id.in_(list(ids)))) if ids else []
             return Changes(ids, rows, [(r[0], r[2]) for r in rows])
 
-        texts = collection(self.vectors, self.cache, f"{view}:{','.join(projects)}", signature, load,
-                           changes, _memory_order)
+        texts = self._collection(f"{view}:{','.join(projects)}", signature, load, changes, _memory_order)
         if not len(texts):
             return TierCandidates()
         relevant = texts.relevance(self.prompt, self.query)
